@@ -1,0 +1,54 @@
+/**
+ * The composition root: how the services are wired into one HTTP application. `main.ts` picks the live layers;
+ * tests pick test layers through the same function.
+ */
+import { HttpApiBuilder, HttpApiSwagger } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { SreApi } from "@sre/schema"
+import { Effect, Layer } from "effect"
+import { createServer } from "node:http"
+import { AppConfig } from "./config/AppConfig.js"
+import { layerHealthChecks } from "./health/HealthChecks.js"
+import { HandlersLive } from "./http/handlers.js"
+import { contractErrorMiddleware, corsLayer, requestMiddleware } from "./http/middleware.js"
+import type { Agent } from "./investigation/Agent.js"
+import { layerIncidentEvents } from "./investigation/IncidentEvents.js"
+import { layerInvestigationRunner } from "./investigation/InvestigationRunner.js"
+import type { IncidentRepository } from "./store/IncidentRepository.js"
+
+/** The layers that differ between production and tests. */
+export interface AppLayers<E1, R1, E2, R2> {
+  readonly repository: Layer.Layer<IncidentRepository, E1, R1>
+  readonly agent: Layer.Layer<Agent, E2, R2>
+}
+
+/**
+ * The HTTP application (contract handlers, OpenAPI, docs, middleware) over the given store and agent. It needs an
+ * `HttpServer` (see `serverLayer` / `NodeHttpServer.layerTest`) and `AppConfig`.
+ */
+export const appLayer = <E1, R1, E2, R2>(layers: AppLayers<E1, R1, E2, R2>) => {
+  const core = layerInvestigationRunner.pipe(
+    Layer.provideMerge(Layer.mergeAll(layerIncidentEvents, layerHealthChecks)),
+    Layer.provideMerge(layers.repository),
+    Layer.provide(layers.agent)
+  )
+  const api = HttpApiBuilder.api(SreApi).pipe(Layer.provide(HandlersLive))
+  return HttpApiBuilder.serve(requestMiddleware).pipe(
+    Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
+    Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
+    Layer.provide(contractErrorMiddleware),
+    Layer.provide(corsLayer),
+    Layer.provide(api),
+    Layer.provide(core)
+  )
+}
+
+/** A Node HTTP server on `HOST:PORT`, logging its address. */
+export const serverLayer = Layer.unwrapEffect(
+  Effect.map(AppConfig, (config) =>
+    NodeHttpServer.layer(() => createServer({ keepAliveTimeout: 65_000 }), {
+      port: config.port,
+      host: config.host
+    }).pipe(Layer.orDie)
+  )
+)

@@ -1,0 +1,231 @@
+/**
+ * Runs investigations in the background, owned by the server's scope: bounded concurrency with a bounded queue,
+ * persistence of every status change and step, recovery of unfinished incidents at start-up, and a graceful
+ * shutdown that gives running investigations a grace period and re-queues what did not finish.
+ */
+import { type Incident, ServiceUnavailable } from "@sre/schema"
+import { Cause, Context, Deferred, Duration, Effect, Exit, FiberMap, Layer } from "effect"
+import { AppConfig } from "../config/AppConfig.js"
+import { IncidentRepository } from "../store/IncidentRepository.js"
+import { Agent, type InvestigationContext } from "./Agent.js"
+import { IncidentEvents } from "./IncidentEvents.js"
+
+/** Counters of the runner, for `/health` and metrics. */
+export interface RunnerStats {
+  readonly running: number
+  readonly queued: number
+  readonly maxConcurrent: number
+  readonly accepting: boolean
+}
+
+/** Operations of the investigation runner. */
+export interface InvestigationRunnerShape {
+  /**
+   * Reserves a queue slot, creates the incident with `create`, and starts its investigation in the background.
+   * Fails with `ServiceUnavailable` (and creates nothing) when the queue is full or the server is shutting down.
+   */
+  readonly file: <E>(
+    create: Effect.Effect<Incident, E>,
+    correlationId: string
+  ) => Effect.Effect<Incident, E | ServiceUnavailable>
+  /** Current counters. */
+  readonly stats: Effect.Effect<RunnerStats>
+  /** Completes when no investigation is running or queued (tests, tools). */
+  readonly awaitIdle: Effect.Effect<void>
+}
+
+/** The investigation runner service. */
+export class InvestigationRunner extends Context.Tag("sre/InvestigationRunner")<
+  InvestigationRunner,
+  InvestigationRunnerShape
+>() {}
+
+/** Message stored on incidents that were interrupted too many times. */
+export const interruptedMessage = (attempts: number): string =>
+  `interrupted: the investigation was interrupted ${attempts} time(s) (server stopped or crashed) and was not retried again`
+
+const make = Effect.gen(function* () {
+  const config = yield* AppConfig
+  const repo = yield* IncidentRepository
+  const agent = yield* Agent
+  const events = yield* IncidentEvents
+
+  const semaphore = yield* Effect.makeSemaphore(config.maxConcurrentInvestigations)
+  const fibers = yield* FiberMap.make<string>()
+  let running = 0
+  let queued = 0
+  let accepting = true
+  let idle = yield* Deferred.make<void>()
+  yield* Deferred.succeed(idle, undefined)
+
+  const busy = Effect.suspend(() =>
+    running + queued === 1 ? Effect.map(Deferred.make<void>(), (d) => void (idle = d)) : Effect.void
+  )
+  const maybeIdle = Effect.suspend(() => (running + queued === 0 ? Deferred.succeed(idle, undefined) : Effect.void))
+
+  const publishStatus = (incidentId: string, status: Incident["status"]) =>
+    events.publish({ type: "status", incidentId, status })
+
+  const finish = (incident: Incident) =>
+    Effect.zipRight(
+      publishStatus(incident.id, incident.status),
+      events.publish({ type: "done", incidentId: incident.id, incident })
+    )
+
+  /** One investigation, from `pending` to a terminal state (or back to `pending` if interrupted). */
+  const investigate = (id: string, previousAttempts: number) =>
+    Effect.gen(function* () {
+      if (previousAttempts >= config.maxInvestigationAttempts) {
+        yield* Effect.logWarning("investigation abandoned after repeated interruptions")
+        const failed = yield* repo.fail(id, interruptedMessage(previousAttempts))
+        return yield* finish(failed)
+      }
+      const attempt = yield* repo.markRunning(id)
+      yield* publishStatus(id, "running")
+      const incident = yield* repo.get(id)
+      yield* Effect.logInfo("investigation started").pipe(Effect.annotateLogs({ attempt }))
+      const ctx: InvestigationContext = {
+        incident,
+        attempt,
+        recordStep: (step) =>
+          repo.appendStep(id, step).pipe(
+            Effect.tap((saved) => events.publish({ type: "step", incidentId: id, step: saved })),
+            Effect.orDie
+          ),
+        putEvidence: (key, value) => Effect.orDie(repo.putEvidence(id, key, value)),
+        setEntities: (entities) => Effect.orDie(repo.setEntities(id, entities))
+      }
+      const exit = yield* Effect.exit(agent.investigate(ctx))
+      if (Exit.isSuccess(exit)) {
+        const done = yield* repo.complete(id, exit.value)
+        yield* Effect.logInfo("investigation completed").pipe(
+          Effect.annotateLogs({ confidence: exit.value.confidence_score, concluded_by: exit.value.concluded_by })
+        )
+        return yield* finish(done)
+      }
+      if (Cause.isInterruptedOnly(exit.cause)) return yield* Effect.failCause(exit.cause)
+      const failure = Cause.failureOption(exit.cause)
+      const message =
+        failure._tag === "Some" ? failure.value.message : "internal error during the investigation (see server logs)"
+      if (failure._tag === "Some") yield* Effect.logWarning("investigation failed", failure.value.message)
+      else yield* Effect.logError("investigation crashed", exit.cause)
+      const failed = yield* repo.fail(
+        id,
+        message,
+        failure._tag === "Some" ? failure.value.usage : undefined
+      )
+      return yield* finish(failed)
+    }).pipe(
+      Effect.onInterrupt(() =>
+        Effect.gen(function* () {
+          yield* Effect.logWarning("investigation interrupted; re-queued for the next start")
+          yield* repo.requeue(id)
+          yield* repo.appendStep(id, {
+            kind: "note",
+            started_at: new Date().toISOString(),
+            reasoning: "The server stopped before this investigation finished; it will be restarted on the next start."
+          })
+          yield* publishStatus(id, "pending")
+        }).pipe(Effect.catchAllCause((cause) => Effect.logError("could not re-queue incident", cause)))
+      ),
+      Effect.catchTag("IncidentNotFound", (e) => Effect.logError("incident vanished during investigation", e.message)),
+      Effect.withSpan("InvestigationRunner.investigate", { attributes: { incident_id: id } })
+    )
+
+  /** Queues an investigation: waits for a permit, then runs. */
+  const start = (id: string, correlationId: string, previousAttempts: number) => {
+    let started = false
+    const job = semaphore
+      .withPermits(1)(
+        Effect.suspend(() => {
+          started = true
+          queued -= 1
+          running += 1
+          return investigate(id, previousAttempts).pipe(Effect.ensuring(Effect.sync(() => void (running -= 1))))
+        })
+      )
+      .pipe(
+        // interrupted while waiting for a permit: the incident simply stays pending in the store
+        Effect.onInterrupt(() => Effect.sync(() => void (started ? undefined : (queued -= 1)))),
+        Effect.ensuring(maybeIdle),
+        Effect.annotateLogs({ incident_id: id, correlation_id: correlationId })
+      )
+    return Effect.asVoid(FiberMap.run(fibers, id, job, { onlyIfMissing: true }))
+  }
+
+  const reserve = Effect.suspend(() => {
+    if (!accepting)
+      return Effect.fail(ServiceUnavailable.withRetry("the server is shutting down; retry against another instance", 5))
+    if (queued >= config.maxQueuedInvestigations)
+      return Effect.fail(
+        ServiceUnavailable.withRetry(
+          `too many investigations queued (${queued}); retry later`,
+          Math.max(1, Math.ceil(queued / config.maxConcurrentInvestigations))
+        )
+      )
+    queued += 1
+    return busy
+  })
+
+  const release = Effect.suspend(() => {
+    queued -= 1
+    return maybeIdle
+  })
+
+  // Graceful shutdown: runs before the FiberMap interrupts what is left (finalizers run in reverse order).
+  yield* Effect.addFinalizer(() =>
+    Effect.gen(function* () {
+      accepting = false
+      if (running + queued === 0) return
+      yield* Effect.logInfo("shutting down: waiting for running investigations").pipe(
+        Effect.annotateLogs({ running, queued, grace_ms: Duration.toMillis(config.shutdownGracePeriod) })
+      )
+      yield* Deferred.await(idle).pipe(Effect.timeout(config.shutdownGracePeriod), Effect.ignore)
+    })
+  )
+
+  // Recovery: incidents left pending/running by a crash or a shutdown are queued again.
+  const unfinished = yield* repo.listUnfinished
+  if (unfinished.length > 0) {
+    yield* Effect.logInfo("re-queuing unfinished incidents").pipe(Effect.annotateLogs({ count: unfinished.length }))
+    for (const u of unfinished) {
+      queued += 1
+      yield* busy
+      if (u.status === "running") {
+        yield* repo
+          .appendStep(u.id, {
+            kind: "note",
+            started_at: new Date().toISOString(),
+            reasoning: "The server stopped while this investigation was running; it was restarted."
+          })
+          .pipe(Effect.ignore)
+      }
+      yield* start(u.id, u.correlationId, u.attempts)
+    }
+  }
+
+  const runner: InvestigationRunnerShape = {
+    file: (create, correlationId) =>
+      Effect.gen(function* () {
+        yield* reserve
+        const incident = yield* create.pipe(Effect.onError(() => release))
+        yield* start(incident.id, correlationId, 0)
+        return incident
+      }),
+    stats: Effect.sync(() => ({
+      running,
+      queued,
+      maxConcurrent: config.maxConcurrentInvestigations,
+      accepting
+    })),
+    awaitIdle: Effect.suspend(() => Deferred.await(idle))
+  }
+  return runner
+})
+
+/** The runner layer; its scope owns every investigation fiber. */
+export const layerInvestigationRunner: Layer.Layer<
+  InvestigationRunner,
+  never,
+  AppConfig | IncidentRepository | Agent | IncidentEvents
+> = Layer.scoped(InvestigationRunner, make)

@@ -1,0 +1,243 @@
+/**
+ * The incident store: the one place incidents, their steps and their evidence are kept. Two implementations:
+ * SQLite (the default, `SqliteIncidentRepository.ts`) and in-memory (tests, `layerMemory` below). Step appends,
+ * evidence writes and status changes are atomic per incident; terminal states are final.
+ */
+import {
+  Confidence,
+  Finding,
+  Incident,
+  IncidentNotFound,
+  IncidentPage,
+  IncidentSource,
+  IncidentStatus,
+  IncidentSummary,
+  InvestigationStep,
+  JsonObject,
+  LlmUsage,
+  ValidationError
+} from "@sre/schema"
+import { Context, Effect, Layer, Option } from "effect"
+
+/** What is needed to create an incident. */
+export interface NewIncident {
+  readonly id: string
+  readonly description: string
+  readonly source: IncidentSource
+  readonly correlationId: string
+  readonly createdAt: string
+}
+
+/** A step to record; the store assigns its `index`. */
+export type StepInput = Omit<ConstructorParameters<typeof InvestigationStep>[0], "index">
+
+/** The conclusion of a finished investigation. */
+export interface InvestigationOutcome {
+  readonly suggested_root_cause: string
+  readonly confidence_score: Confidence
+  readonly supporting_evidence: ReadonlyArray<string>
+  readonly recommended_next_steps: ReadonlyArray<string>
+  readonly findings?: ReadonlyArray<Finding> | undefined
+  readonly concluded_by: "llm" | "analyzers" | "llm+analyzers"
+  readonly llm_usage?: LlmUsage | undefined
+}
+
+/** Query of the incident list. */
+export interface ListQuery {
+  readonly status?: IncidentStatus | undefined
+  readonly limit: number
+  readonly cursor?: string | undefined
+}
+
+/** An incident left `pending` or `running`, found at start-up. */
+export interface UnfinishedIncident {
+  readonly id: string
+  readonly status: IncidentStatus
+  readonly attempts: number
+  readonly correlationId: string
+}
+
+/** Operations of the incident store. */
+export interface IncidentRepositoryShape {
+  /** Stores a new `pending` incident. */
+  readonly create: (incident: NewIncident) => Effect.Effect<Incident>
+  /** Reads one incident with its steps and evidence. */
+  readonly get: (id: string) => Effect.Effect<Incident, IncidentNotFound>
+  /** Lists incidents newest first; a bad cursor is a `ValidationError`. */
+  readonly list: (query: ListQuery) => Effect.Effect<IncidentPage, ValidationError>
+  /** Moves an incident to `running` and counts the attempt; returns the attempt number. */
+  readonly markRunning: (id: string) => Effect.Effect<number, IncidentNotFound>
+  /** Appends a step atomically, assigning the next index. */
+  readonly appendStep: (id: string, step: StepInput) => Effect.Effect<InvestigationStep, IncidentNotFound>
+  /** Stores (or replaces) one evidence entry. */
+  readonly putEvidence: (id: string, key: string, value: unknown) => Effect.Effect<void, IncidentNotFound>
+  /** Replaces the extracted entities. */
+  readonly setEntities: (id: string, entities: JsonObject) => Effect.Effect<void, IncidentNotFound>
+  /** Marks the incident `completed` with its conclusion, unless it is already terminal. */
+  readonly complete: (id: string, outcome: InvestigationOutcome) => Effect.Effect<Incident, IncidentNotFound>
+  /** Marks the incident `failed` with a message, unless it is already terminal. */
+  readonly fail: (
+    id: string,
+    message: string,
+    usage?: LlmUsage | undefined
+  ) => Effect.Effect<Incident, IncidentNotFound>
+  /** Puts a `running` incident back to `pending` (shutdown before it finished). */
+  readonly requeue: (id: string) => Effect.Effect<void, IncidentNotFound>
+  /** Every incident that is `pending` or `running`, oldest first. */
+  readonly listUnfinished: Effect.Effect<ReadonlyArray<UnfinishedIncident>>
+  /** Checks the store answers. */
+  readonly ping: Effect.Effect<void>
+}
+
+/** The incident store service. */
+export class IncidentRepository extends Context.Tag("sre/IncidentRepository")<
+  IncidentRepository,
+  IncidentRepositoryShape
+>() {}
+
+/** Whether a status is final. */
+export const isTerminal = (status: IncidentStatus): boolean => status === "completed" || status === "failed"
+
+/** Encodes a list position as an opaque cursor. */
+export const encodeCursor = (seq: number): string => Buffer.from(`v1:${seq}`, "utf8").toString("base64url")
+
+/** Decodes a cursor made by `encodeCursor`. */
+export const decodeCursor = (cursor: string): Effect.Effect<number, ValidationError> => {
+  const text = Buffer.from(cursor, "base64url").toString("utf8")
+  const match = /^v1:(\d{1,15})$/.exec(text)
+  return match?.[1] !== undefined
+    ? Effect.succeed(Number(match[1]))
+    : Effect.fail(ValidationError.withMessage("cursor is not valid; use next_cursor from a previous page"))
+}
+
+/** Builds the list-view of an incident. */
+export const toSummary = (incident: Incident): IncidentSummary =>
+  new IncidentSummary({
+    id: incident.id,
+    description: incident.description,
+    status: incident.status,
+    source: incident.source,
+    created_at: incident.created_at,
+    ...(incident.completed_at !== undefined ? { completed_at: incident.completed_at } : {}),
+    ...(incident.suggested_root_cause !== undefined ? { suggested_root_cause: incident.suggested_root_cause } : {}),
+    ...(incident.confidence_score !== undefined ? { confidence_score: incident.confidence_score } : {})
+  })
+
+/** The ISO timestamp of now. */
+export const nowIso = (): string => new Date().toISOString()
+
+interface MemoryRecord {
+  seq: number
+  incident: Incident
+  attempts: number
+  correlationId: string
+}
+
+/** In-memory store for tests and tools: same behaviour as SQLite, nothing persisted. */
+export const makeMemoryRepository = Effect.sync((): IncidentRepositoryShape => {
+  const records = new Map<string, MemoryRecord>()
+  let seq = 0
+  const find = (id: string) =>
+    Option.match(Option.fromNullable(records.get(id)), {
+      onNone: () => Effect.fail(IncidentNotFound.forId(id)),
+      onSome: Effect.succeed
+    })
+  const update = (id: string, f: (incident: Incident) => Incident) =>
+    Effect.map(find(id), (record) => {
+      record.incident = f(record.incident)
+      return record.incident
+    })
+  const patch = (incident: Incident, fields: Partial<Incident>): Incident =>
+    new Incident({ ...incident, ...fields, updated_at: nowIso() })
+
+  return {
+    create: (n) =>
+      Effect.sync(() => {
+        const incident = new Incident({
+          id: n.id,
+          description: n.description,
+          status: "pending",
+          source: n.source,
+          created_at: n.createdAt,
+          updated_at: n.createdAt,
+          evidence: {},
+          extracted_entities: {},
+          investigation_steps: []
+        })
+        records.set(n.id, { seq: ++seq, incident, attempts: 0, correlationId: n.correlationId })
+        return incident
+      }),
+    get: (id) => Effect.map(find(id), (r) => r.incident),
+    list: (query) =>
+      Effect.gen(function* () {
+        const before = query.cursor !== undefined ? yield* decodeCursor(query.cursor) : Number.MAX_SAFE_INTEGER
+        const rows = [...records.values()]
+          .filter((r) => r.seq < before && (query.status === undefined || r.incident.status === query.status))
+          .sort((a, b) => b.seq - a.seq)
+        const page = rows.slice(0, query.limit)
+        const last = page[page.length - 1]
+        return new IncidentPage({
+          items: page.map((r) => toSummary(r.incident)),
+          next_cursor: rows.length > query.limit && last !== undefined ? encodeCursor(last.seq) : null
+        })
+      }),
+    markRunning: (id) =>
+      Effect.map(find(id), (r) => {
+        r.attempts += 1
+        r.incident = patch(r.incident, { status: "running" })
+        return r.attempts
+      }),
+    appendStep: (id, step) =>
+      Effect.map(find(id), (r) => {
+        const full = new InvestigationStep({ ...step, index: r.incident.investigation_steps.length + 1 })
+        r.incident = patch(r.incident, { investigation_steps: [...r.incident.investigation_steps, full] })
+        return full
+      }),
+    putEvidence: (id, key, value) =>
+      Effect.asVoid(update(id, (i) => patch(i, { evidence: { ...i.evidence, [key]: value } }))),
+    setEntities: (id, entities) => Effect.asVoid(update(id, (i) => patch(i, { extracted_entities: entities }))),
+    complete: (id, outcome) =>
+      update(id, (i) =>
+        isTerminal(i.status)
+          ? i
+          : patch(i, {
+              status: "completed",
+              completed_at: nowIso(),
+              suggested_root_cause: outcome.suggested_root_cause,
+              confidence_score: outcome.confidence_score,
+              supporting_evidence: outcome.supporting_evidence,
+              recommended_next_steps: outcome.recommended_next_steps,
+              concluded_by: outcome.concluded_by,
+              ...(outcome.findings !== undefined ? { findings: outcome.findings } : {}),
+              ...(outcome.llm_usage !== undefined ? { llm_usage: outcome.llm_usage } : {})
+            })
+      ),
+    fail: (id, message, usage) =>
+      update(id, (i) =>
+        isTerminal(i.status)
+          ? i
+          : patch(i, {
+              status: "failed",
+              completed_at: nowIso(),
+              error_message: message,
+              ...(usage !== undefined ? { llm_usage: usage } : {})
+            })
+      ),
+    requeue: (id) => Effect.asVoid(update(id, (i) => (i.status === "running" ? patch(i, { status: "pending" }) : i))),
+    listUnfinished: Effect.sync(() =>
+      [...records.values()]
+        .filter((r) => !isTerminal(r.incident.status))
+        .sort((a, b) => a.seq - b.seq)
+        .map((r) => ({
+          id: r.incident.id,
+          status: r.incident.status,
+          attempts: r.attempts,
+          correlationId: r.correlationId
+        }))
+    ),
+    ping: Effect.void
+  }
+})
+
+/** In-memory `IncidentRepository` layer (tests). */
+export const layerMemory: Layer.Layer<IncidentRepository> = Layer.effect(IncidentRepository, makeMemoryRepository)
