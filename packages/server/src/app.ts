@@ -27,11 +27,7 @@ export interface AppLayers<E1, R1, E2, R2> {
  * `HttpServer` (see `serverLayer` / `NodeHttpServer.layerTest`) and `AppConfig`.
  */
 export const appLayer = <E1, R1, E2, R2>(layers: AppLayers<E1, R1, E2, R2>) => {
-  const core = layerInvestigationRunner.pipe(
-    Layer.provideMerge(Layer.mergeAll(layerIncidentEvents, layerHealthChecks)),
-    Layer.provideMerge(layers.repository),
-    Layer.provide(layers.agent)
-  )
+  const core = coreLayer(layers)
   const api = HttpApiBuilder.api(SreApi).pipe(Layer.provide(HandlersLive))
   return HttpApiBuilder.serve(requestMiddleware).pipe(
     Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
@@ -39,9 +35,17 @@ export const appLayer = <E1, R1, E2, R2>(layers: AppLayers<E1, R1, E2, R2>) => {
     Layer.provide(contractErrorMiddleware),
     Layer.provide(corsLayer),
     Layer.provide(api),
-    Layer.provide(core)
+    Layer.provideMerge(core)
   )
 }
+
+/** The services behind the HTTP layer: runner, event bus, health registry and store (exposed for tests/tools). */
+export const coreLayer = <E1, R1, E2, R2>(layers: AppLayers<E1, R1, E2, R2>) =>
+  layerInvestigationRunner.pipe(
+    Layer.provideMerge(Layer.mergeAll(layerIncidentEvents, layerHealthChecks)),
+    Layer.provideMerge(layers.repository),
+    Layer.provide(layers.agent)
+  )
 
 /** A Node HTTP server on `HOST:PORT`, logging its address. */
 export const serverLayer = Layer.unwrapEffect(

@@ -33,7 +33,7 @@ export const layerHealthChecks: Layer.Layer<HealthChecks> = Layer.sync(HealthChe
               duration: "2 seconds",
               onSuccess: (r) => r,
               onTimeout: () => [
-                new DependencyHealth({ name: "unknown", kind: "check", status: "failed", detail: "check timed out" })
+                DependencyHealth.make({ name: "unknown", kind: "check", status: "failed", detail: "check timed out" })
               ]
             })
           ),

@@ -102,10 +102,10 @@ export const SystemHttpLive = HttpApiBuilder.group(SreApi, "system", (handlers) 
     const repo = yield* IncidentRepository
     yield* checks.register(
       repo.ping.pipe(
-        Effect.as([new DependencyHealth({ name: "store", kind: "store", status: "ok" })]),
+        Effect.as([DependencyHealth.make({ name: "store", kind: "store", status: "ok" })]),
         Effect.catchAllCause(() =>
           Effect.succeed([
-            new DependencyHealth({ name: "store", kind: "store", status: "failed", detail: "store did not answer" })
+            DependencyHealth.make({ name: "store", kind: "store", status: "failed", detail: "store did not answer" })
           ])
         )
       )

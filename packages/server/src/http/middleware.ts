@@ -35,7 +35,6 @@ const securityHeaders = (path: string, correlationId: string): Record<string, st
   "referrer-policy": "no-referrer",
   "cross-origin-resource-policy": "same-origin",
   "content-security-policy": path.startsWith("/docs") ? docsCsp : apiCsp,
-  "cache-control": path.startsWith("/docs") ? "no-cache" : "no-store",
   "x-correlation-id": correlationId
 })
 
@@ -55,7 +54,13 @@ export const requestMiddleware = HttpMiddleware.make((app) =>
     const path = pathOf(request.url)
     const started = Date.now()
     yield* HttpApp.appendPreResponseHandler((_req, response) =>
-      Effect.succeed(HttpServerResponse.setHeaders(response, securityHeaders(path, correlationId)))
+      Effect.succeed(
+        HttpServerResponse.setHeaders(response, {
+          ...securityHeaders(path, correlationId),
+          // keep a cache policy set by the handler (e.g. SSE's no-cache); API answers are never cached
+          "cache-control": response.headers["cache-control"] ?? (path.startsWith("/docs") ? "no-cache" : "no-store")
+        })
+      )
     )
     const response = yield* app.pipe(
       Effect.provideService(CorrelationId, correlationId),

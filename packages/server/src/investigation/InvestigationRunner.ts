@@ -180,7 +180,7 @@ const make = Effect.gen(function* () {
       yield* Effect.logInfo("shutting down: waiting for running investigations").pipe(
         Effect.annotateLogs({ running, queued, grace_ms: Duration.toMillis(config.shutdownGracePeriod) })
       )
-      yield* Deferred.await(idle).pipe(Effect.timeout(config.shutdownGracePeriod), Effect.ignore)
+      yield* Effect.interruptible(Deferred.await(idle)).pipe(Effect.timeout(config.shutdownGracePeriod), Effect.ignore)
     })
   )
 

@@ -29,7 +29,7 @@ export interface NewIncident {
 }
 
 /** A step to record; the store assigns its `index`. */
-export type StepInput = Omit<ConstructorParameters<typeof InvestigationStep>[0], "index">
+export type StepInput = Omit<InvestigationStep, "index">
 
 /** The conclusion of a finished investigation. */
 export interface InvestigationOutcome {
@@ -189,7 +189,7 @@ export const makeMemoryRepository = Effect.sync((): IncidentRepositoryShape => {
       }),
     appendStep: (id, step) =>
       Effect.map(find(id), (r) => {
-        const full = new InvestigationStep({ ...step, index: r.incident.investigation_steps.length + 1 })
+        const full = InvestigationStep.make({ ...step, index: r.incident.investigation_steps.length + 1 })
         r.incident = patch(r.incident, { investigation_steps: [...r.incident.investigation_steps, full] })
         return full
       }),

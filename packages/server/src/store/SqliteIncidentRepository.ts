@@ -189,7 +189,7 @@ const make = Effect.gen(function* () {
             SELECT ${id}, COALESCE(MAX(idx), 0) + 1, '{}' FROM investigation_steps WHERE incident_id = ${id}
             RETURNING idx`.pipe(Effect.orDie)
         const index = rows[0]?.idx ?? 1
-        const full = new InvestigationStep({ ...step, index })
+        const full = InvestigationStep.make({ ...step, index })
         const data = yield* Schema.encode(StepJson)(full).pipe(Effect.orDie)
         yield* sql`UPDATE investigation_steps SET data = ${data} WHERE incident_id = ${id} AND idx = ${index}`.pipe(
           Effect.orDie
