@@ -41,7 +41,7 @@ export const StepKind = Schema.Literal("analysis", "llm", "tool_call", "conclusi
 export type StepKind = typeof StepKind.Type
 
 /** One step of an investigation, recorded as it happens. */
-export class InvestigationStep extends Schema.Class<InvestigationStep>("InvestigationStep")({
+export const InvestigationStep = Schema.Struct({
   /** 1-based position in the investigation. */
   index: Schema.Int.pipe(Schema.positive()),
   kind: StepKind,
@@ -59,18 +59,22 @@ export class InvestigationStep extends Schema.Class<InvestigationStep>("Investig
   evidence_key: Schema.optional(Schema.String),
   duration_ms: Schema.optional(Schema.NonNegative),
   error: Schema.optional(Schema.String)
-}) {}
+}).annotations({ identifier: "InvestigationStep" })
+/** @see InvestigationStep */
+export type InvestigationStep = typeof InvestigationStep.Type
 
 /** Token usage of the LLM calls of one investigation. */
-export class LlmUsage extends Schema.Class<LlmUsage>("LlmUsage")({
+export const LlmUsage = Schema.Struct({
   calls: Schema.Int.pipe(Schema.nonNegative()),
   prompt_tokens: Schema.Int.pipe(Schema.nonNegative()),
   completion_tokens: Schema.Int.pipe(Schema.nonNegative()),
   total_tokens: Schema.Int.pipe(Schema.nonNegative())
-}) {}
+}).annotations({ identifier: "LlmUsage" })
+/** @see LlmUsage */
+export type LlmUsage = typeof LlmUsage.Type
 
 /** A diagnosis produced by a deterministic analyzer. */
-export class Finding extends Schema.Class<Finding>("Finding")({
+export const Finding = Schema.Struct({
   analyzer: Schema.String,
   title: Schema.String,
   object: Schema.Struct({ kind: Schema.String, name: Schema.String, namespace: Schema.optional(Schema.String) }),
@@ -79,7 +83,9 @@ export class Finding extends Schema.Class<Finding>("Finding")({
   confidence: Confidence,
   evidence: Schema.Array(Schema.String),
   next_steps: Schema.Array(Schema.String)
-}) {}
+}).annotations({ identifier: "Finding" })
+/** @see Finding */
+export type Finding = typeof Finding.Type
 
 /** An incident and everything its investigation found. */
 export class Incident extends Schema.Class<Incident>("Incident")({
@@ -148,13 +154,15 @@ export class IncidentPage extends Schema.Class<IncidentPage>("IncidentPage")({
 }) {}
 
 /** State of one dependency in `/health`. */
-export class DependencyHealth extends Schema.Class<DependencyHealth>("DependencyHealth")({
+export const DependencyHealth = Schema.Struct({
   name: Schema.String,
   kind: Schema.String,
   status: Schema.Literal("ok", "degraded", "failed", "disabled"),
   detail: Schema.optional(Schema.String),
   tool_count: Schema.optional(Schema.Int)
-}) {}
+}).annotations({ identifier: "DependencyHealth" })
+/** @see DependencyHealth */
+export type DependencyHealth = typeof DependencyHealth.Type
 
 /** Answer of `GET /health`. */
 export class HealthReport extends Schema.Class<HealthReport>("HealthReport")({
