@@ -1,41 +1,54 @@
 /**
- * The server's entry point: reads the configuration (a bad value stops the process with one readable line),
- * installs JSON logging, and launches the composition root until SIGTERM/SIGINT.
+ * The server's entry point (`npm start`): reads the configuration (a bad value stops the process with one readable
+ * line), installs JSON logging, and runs the production wiring until SIGTERM/SIGINT. `SRE_SANDBOX_SCENARIO=<file>`
+ * also starts a sandbox cluster serving that scenario and points the Kubernetes MCP server at it.
  */
-import { HttpServer } from "@effect/platform"
 import { NodeRuntime } from "@effect/platform-node"
-import { Effect, Layer } from "effect"
-import { appLayer, serverLayer } from "./app.js"
-import { AppConfig, findConfigError, formatConfigError, loadAppConfig } from "./config/AppConfig.js"
-import { layerUnconfigured } from "./investigation/Agent.js"
+import { Cause, Config, Effect, Layer, Option } from "effect"
+import { findConfigError, formatConfigError, loadAppConfig } from "./config/AppConfig.js"
 import { loggingLayer } from "./observability/logging.js"
-import { layerSqlite } from "./store/SqliteIncidentRepository.js"
+import { productionLayer } from "./runtime.js"
 
 const program = Effect.gen(function* () {
   const config = yield* loadAppConfig
+  const scenario = yield* Config.option(Config.string("SRE_SANDBOX_SCENARIO"))
   const logging = loggingLayer({
     serviceName: config.serviceName,
     format: config.logFormat,
     minimumLevel: config.logLevel
   })
-  const configLayer = Layer.succeed(AppConfig, config)
-  const app = appLayer({ repository: layerSqlite, agent: layerUnconfigured }).pipe(
-    HttpServer.withLogAddress,
-    Layer.provide(serverLayer),
-    Layer.provide(configLayer)
-  )
-  return yield* Layer.launch(app).pipe(Effect.provide(logging))
+  return yield* Effect.scoped(
+    Effect.gen(function* () {
+      const { layer } = yield* productionLayer(config, { sandboxScenario: Option.getOrUndefined(scenario) })
+      return yield* Layer.launch(layer)
+    })
+  ).pipe(Effect.provide(logging))
 })
+
+/** Failures that stop the server before it serves: one line on stderr, exit code 1. */
+const startupFailure = (cause: Cause.Cause<unknown>): Option.Option<string> => {
+  const config = findConfigError(cause)
+  if (Option.isSome(config)) return Option.some(formatConfigError(config.value))
+  const failure = Cause.failureOption(cause)
+  if (Option.isSome(failure)) {
+    const e = failure.value
+    if (typeof e === "object" && e !== null && "_tag" in e && "message" in e && typeof e.message === "string") {
+      return Option.some(`cannot start: ${e.message}`)
+    }
+  }
+  return Option.none()
+}
 
 program.pipe(
   Effect.catchAllCause((cause) =>
-    findConfigError(cause)._tag === "Some"
-      ? Effect.sync(() => {
-          const error = findConfigError(cause)
-          process.stderr.write(`${error._tag === "Some" ? formatConfigError(error.value) : "invalid configuration"}\n`)
+    Option.match(startupFailure(cause), {
+      onNone: () => Effect.failCause(cause),
+      onSome: (line) =>
+        Effect.sync(() => {
+          process.stderr.write(`${line}\n`)
           process.exitCode = 1
         })
-      : Effect.failCause(cause)
+    })
   ),
   NodeRuntime.runMain({ disablePrettyLogger: true })
 )

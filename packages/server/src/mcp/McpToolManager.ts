@@ -82,10 +82,17 @@ export interface McpToolManagerShape {
   readonly call: (
     server: string,
     tool: string,
-    args: Record<string, unknown>
+    args: Record<string, unknown>,
+    options?: CallOptions
   ) => Effect.Effect<ToolCallResult, McpToolError>
   /** One entry per configured server: `ok` (with tool count), `degraded` (connecting), `failed`, `disabled`. */
   readonly status: Effect.Effect<ReadonlyArray<DependencyHealth>>
+}
+
+/** Per-call options. */
+export interface CallOptions {
+  /** Characters kept of the output (default: the config's `tool_output_budget`); parsers need complete output. */
+  readonly outputBudget?: number
 }
 
 /** The MCP tool service tag. */
@@ -437,7 +444,7 @@ export const make = (
       (states) => states.flatMap((s) => (s._tag === "Connected" ? s.conn.tools : []))
     )
 
-    const call = (server: string, tool: string, args: Record<string, unknown>) => {
+    const call = (server: string, tool: string, args: Record<string, unknown>, callOptions?: CallOptions) => {
       const entry = entries.get(server)
       const fail = (reason: McpToolErrorReason, message: string, retryable: boolean) =>
         Effect.fail(new McpToolError({ server, tool, message: redactKnown(message), retryable, reason }))
@@ -498,7 +505,7 @@ export const make = (
           })
         )
         const out = callResultText(raw)
-        const cut = truncateOutput(out.text, config.toolOutputBudget)
+        const cut = truncateOutput(out.text, callOptions?.outputBudget ?? config.toolOutputBudget)
         return { text: cut.text, isError: out.isError, truncated: cut.truncated, durationMs: Date.now() - started }
       })
       return attempt.pipe(
@@ -601,7 +608,7 @@ export const layerTest = (
         readOnly: true
       }))
     ),
-    call: (server, tool, args) => {
+    call: (server, tool, args, callOptions) => {
       const found = tools.find((t) => (t.server ?? "test") === server && t.name === tool)
       if (found === undefined) {
         return Effect.fail(
@@ -610,7 +617,7 @@ export const layerTest = (
       }
       const output = typeof found.output === "function" ? found.output(args) : (found.output ?? "")
       const text = typeof output === "string" ? output : output.error
-      const cut = truncateOutput(text, options.toolOutputBudget ?? 20_000)
+      const cut = truncateOutput(text, callOptions?.outputBudget ?? options.toolOutputBudget ?? 20_000)
       return Effect.succeed({
         text: cut.text,
         isError: typeof output !== "string",

@@ -1,0 +1,52 @@
+/**
+ * The production wiring of the server, shared by `main.ts` (npm start) and `demo.ts` (npm run demo): the SQLite
+ * store, the MCP tool manager, the knowledge graph, the diagnosis agent (triage + analyzers, plus the LLM agent
+ * when configured), and optionally a sandbox cluster serving a scenario file.
+ */
+import { HttpServer } from "@effect/platform"
+import { startSandbox, type SandboxHandle } from "@sre/sandbox"
+import { Effect, Layer, Option, Scope } from "effect"
+import { appLayer, serverLayer } from "./app.js"
+import { AppConfig, type AppConfigShape } from "./config/AppConfig.js"
+import { layerHealthChecks } from "./health/HealthChecks.js"
+import { layerDiagnosisAgent } from "./investigation/DiagnosisAgent.js"
+import { layer as knowledgeGraphLayer } from "./knowledge/KnowledgeGraph.js"
+import { loadMcpConfig, mcpConfigPath } from "./mcp/McpConfig.js"
+import { layerFromConfig as mcpLayerFromConfig } from "./mcp/McpToolManager.js"
+import { layerSqlite } from "./store/SqliteIncidentRepository.js"
+
+/** Options of the production runtime. */
+export interface RuntimeOptions {
+  /** A scenario file to serve from a sandbox cluster; the Kubernetes MCP server is pointed at it. */
+  readonly sandboxScenario?: string | undefined
+}
+
+/**
+ * Starts the sandbox (if asked), loads the MCP configuration, and returns the server layer. Everything started here
+ * lives as long as the given scope.
+ */
+export const productionLayer = (config: AppConfigShape, options: RuntimeOptions = {}) =>
+  Effect.gen(function* () {
+    let sandbox: SandboxHandle | undefined
+    if (options.sandboxScenario !== undefined) {
+      sandbox = yield* startSandbox({ scenarioPath: options.sandboxScenario })
+      yield* Effect.logInfo("sandbox cluster started").pipe(
+        Effect.annotateLogs({ scenario: sandbox.scenario.id, url: sandbox.url, kubeconfig: sandbox.kubeconfigPath })
+      )
+    }
+    const path = yield* Effect.orElseSucceed(mcpConfigPath, () => Option.none<string>())
+    const mcpConfig = yield* loadMcpConfig(Option.getOrUndefined(path), {
+      env: sandbox !== undefined ? { ...process.env, KUBECONFIG: sandbox.kubeconfigPath } : process.env
+    })
+    const mcp = mcpLayerFromConfig(mcpConfig).pipe(Layer.provide(layerHealthChecks))
+    const agent = layerDiagnosisAgent().pipe(Layer.provide(mcp), Layer.provide(knowledgeGraphLayer))
+    const layer = appLayer({ repository: layerSqlite, agent }).pipe(
+      HttpServer.withLogAddress,
+      Layer.provide(serverLayer),
+      Layer.provide(Layer.succeed(AppConfig, config))
+    )
+    return { layer, sandbox }
+  })
+
+/** Type of what `productionLayer` needs from its caller. */
+export type ProductionLayerScope = Scope.Scope
