@@ -5,7 +5,7 @@
  */
 import { HttpServer } from "@effect/platform"
 import { startSandbox, type SandboxHandle } from "@sre/sandbox"
-import { Effect, Layer, Option, Scope } from "effect"
+import { Context, Effect, Layer, Option, Scope } from "effect"
 import { appLayer, serverLayer } from "./app.js"
 import { AppConfig, type AppConfigShape } from "./config/AppConfig.js"
 import { layerHealthChecks } from "./health/HealthChecks.js"
@@ -19,6 +19,8 @@ import { layerSqlite } from "./store/SqliteIncidentRepository.js"
 export interface RuntimeOptions {
   /** A scenario file to serve from a sandbox cluster; the Kubernetes MCP server is pointed at it. */
   readonly sandboxScenario?: string | undefined
+  /** Never use the LLM, even when LLM_* is set (the accuracy benchmark measures the analyzers). */
+  readonly disableLlm?: boolean | undefined
 }
 
 /**
@@ -48,5 +50,26 @@ export const productionLayer = (config: AppConfigShape, options: RuntimeOptions 
     return { layer, sandbox }
   })
 
-/** Type of what `productionLayer` needs from its caller. */
-export type ProductionLayerScope = Scope.Scope
+/**
+ * Builds the production server inside the current scope (tools such as the demo and the accuracy benchmark) and
+ * returns its URL. Use port 0 in `config` for a free port.
+ */
+export const startInProcess = (config: AppConfigShape, options: RuntimeOptions = {}) =>
+  Effect.gen(function* () {
+    const { layer, sandbox } = yield* productionLayer(config, options)
+    const context = yield* Layer.build(Layer.merge(layer, addressLayer(config)))
+    const address = Context.get(context, ServerAddress)
+    const url = address._tag === "TcpAddress" ? `http://127.0.0.1:${address.port}` : "http://127.0.0.1"
+    return { url, sandbox }
+  })
+
+class ServerAddress extends Context.Tag("sre/ServerAddress")<ServerAddress, HttpServer.Address>() {}
+
+const addressLayer = (config: AppConfigShape) =>
+  Layer.effect(ServerAddress, Effect.map(HttpServer.HttpServer, (s) => s.address)).pipe(
+    Layer.provide(serverLayer),
+    Layer.provide(Layer.succeed(AppConfig, config))
+  )
+
+/** Scope type re-exported for callers of `startInProcess`. */
+export type InProcessScope = Scope.Scope
