@@ -9,7 +9,7 @@ export default defineConfig({
     coverage: {
       provider: "v8",
       include: ["packages/*/src/**/*.ts"],
-      exclude: ["packages/*/src/main.ts", "packages/*/src/**/*.d.ts"],
+      exclude: ["packages/*/src/main.ts", "packages/*/src/**/*-main.ts", "packages/*/src/demo.ts", "packages/*/src/**/*.d.ts"],
       reporter: ["text-summary", "json-summary"],
       thresholds: { lines: 80 }
     }
