@@ -20,5 +20,15 @@ export default tseslint.config(
   {
     files: ["packages/server/src/**/*.ts", "packages/schema/src/**/*.ts"],
     rules: { "no-console": "error" }
+  },
+  {
+    // Security lint is an error where the tree is clean (the HTTP perimeter). It stays a warning in the rest of
+    // packages/*/src until the remaining findings there are fixed or justified (see docs/security.md).
+    files: ["packages/server/src/http/**/*.ts", "scripts/audit.mjs"],
+    rules: Object.fromEntries(
+      Object.keys(security.configs.recommended.rules ?? {})
+        .filter((rule) => rule !== "security/detect-object-injection")
+        .map((rule) => [rule, "error"])
+    )
   }
 )

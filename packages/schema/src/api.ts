@@ -2,7 +2,15 @@
  * The HTTP contract: every endpoint of the SRE Orchestrator API. The server implements it, `/openapi.json` is
  * generated from it, and the CLI derives its client from it.
  */
-import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
+import {
+  HttpApi,
+  HttpApiEndpoint,
+  HttpApiGroup,
+  HttpApiMiddleware,
+  HttpApiSchema,
+  HttpApiSecurity,
+  OpenApi
+} from "@effect/platform"
 import { Schema } from "effect"
 import {
   IncidentNotFound,
@@ -38,6 +46,19 @@ export const ListIncidentsParams = Schema.Struct({
   ),
   cursor: Schema.optional(Schema.String.pipe(Schema.maxLength(200)))
 })
+
+/**
+ * API-key authentication of `/api/v1/*`: `Authorization: Bearer <key>`. Declares the `bearer` security scheme in
+ * the OpenAPI document; the server implements it (and lets everything through when no key is configured).
+ */
+export class ApiKeyAuth extends HttpApiMiddleware.Tag<ApiKeyAuth>()("ApiKeyAuth", {
+  failure: Unauthorized,
+  security: {
+    bearer: HttpApiSecurity.bearer.pipe(
+      HttpApiSecurity.annotate(OpenApi.Description, "An API key from SRE_API_KEYS / SRE_API_KEYS_FILE")
+    )
+  }
+}) {}
 
 /** Incidents: file one, read one, list them, follow one live. */
 export class IncidentsGroup extends HttpApiGroup.make("incidents")
@@ -77,6 +98,7 @@ export class IncidentsGroup extends HttpApiGroup.make("incidents")
   )
   .addError(Unauthorized)
   .addError(RateLimited)
+  .middleware(ApiKeyAuth)
   .prefix("/api/v1")
   .annotate(OpenApi.Title, "Incidents") {}
 

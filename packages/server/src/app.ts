@@ -9,8 +9,10 @@ import { Effect, Layer } from "effect"
 import { createServer } from "node:http"
 import { AppConfig } from "./config/AppConfig.js"
 import { layerHealthChecks } from "./health/HealthChecks.js"
+import { ApiKeyAuthLive, ApiKeysLive } from "./http/auth.js"
 import { HandlersLive } from "./http/handlers.js"
 import { contractErrorMiddleware, corsLayer, requestMiddleware } from "./http/middleware.js"
+import { apiGuardMiddleware, RateLimiterLive } from "./http/rateLimit.js"
 import type { Agent } from "./investigation/Agent.js"
 import { layerIncidentEvents } from "./investigation/IncidentEvents.js"
 import { layerInvestigationRunner } from "./investigation/InvestigationRunner.js"
@@ -28,13 +30,16 @@ export interface AppLayers<E1, R1, E2, R2> {
  */
 export const appLayer = <E1, R1, E2, R2>(layers: AppLayers<E1, R1, E2, R2>) => {
   const core = coreLayer(layers)
-  const api = HttpApiBuilder.api(SreApi).pipe(Layer.provide(HandlersLive))
+  const api = HttpApiBuilder.api(SreApi).pipe(Layer.provide(HandlersLive), Layer.provide(ApiKeyAuthLive))
   return HttpApiBuilder.serve(requestMiddleware).pipe(
     Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
+    // the guard (rate limit + API key) is built after, hence wraps, the error middleware: it answers first
+    Layer.provide(apiGuardMiddleware),
     Layer.provide(contractErrorMiddleware),
     Layer.provide(corsLayer),
     Layer.provide(api),
+    Layer.provide(Layer.merge(ApiKeysLive, RateLimiterLive)),
     Layer.provideMerge(core)
   )
 }

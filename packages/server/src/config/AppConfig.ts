@@ -2,7 +2,7 @@
  * Server configuration, read once at start-up from the environment with Effect `Config`. A bad value stops the
  * server with one readable line naming the variable (see `formatConfigError`).
  */
-import { Cause, Config, ConfigError, Context, Duration, Effect, Layer, LogLevel, Option } from "effect"
+import { Cause, Config, ConfigError, Context, Duration, Effect, Layer, LogLevel, Option, Redacted } from "effect"
 
 /** Everything the server needs to know from its environment (excluding per-service settings such as LLM_*). */
 export interface AppConfigShape {
@@ -18,6 +18,16 @@ export interface AppConfigShape {
   readonly maxRequestBodyBytes: number
   readonly maxInvestigationAttempts: number
   readonly serviceName: string
+  /** API keys from `SRE_API_KEYS` (comma-separated); empty = authentication off unless a keys file is set. */
+  readonly apiKeys: ReadonlyArray<Redacted.Redacted<string>>
+  /** `SRE_API_KEYS_FILE`: a file with one key per line (`#` comments), read once at start. */
+  readonly apiKeysFile: Option.Option<string>
+  /** `TRUST_PROXY`: take the client address from `X-Forwarded-For` (set by one trusted reverse proxy). */
+  readonly trustProxy: boolean
+  /** `RATE_LIMIT_PER_MINUTE`: sustained requests per minute per API key (or client address when auth is off). */
+  readonly rateLimitPerMinute: number
+  /** `RATE_LIMIT_BURST`: requests a client may make at once before the per-minute rate applies. */
+  readonly rateLimitBurst: number
 }
 
 /** The validated configuration of this process. */
@@ -30,6 +40,19 @@ const positiveInt = (name: string, fallback: number) =>
     Config.withDefault(fallback),
     Config.validate({ message: "must be a positive integer", validation: (n) => n > 0 })
   )
+
+/** What every API key must look like (the message names the rule, never the key). */
+export const API_KEY_RULE = "each API key must be 16-512 printable characters without spaces or commas"
+
+/** Whether a key is long and plain enough to be used as an API key. */
+export const isAcceptableApiKey = (key: string): boolean => /^[\x21-\x2b\x2d-\x7e]{16,512}$/.test(key)
+
+/** Splits a comma-separated `SRE_API_KEYS` value, ignoring blanks around and between keys. */
+export const splitApiKeys = (value: string): Array<string> =>
+  value
+    .split(",")
+    .map((key) => key.trim())
+    .filter((key) => key.length > 0)
 
 /** Reads `AppConfig` from the environment; fails with a `ConfigError` naming the bad variable. */
 export const appConfig: Config.Config<AppConfigShape> = Config.all({
@@ -65,7 +88,19 @@ export const appConfig: Config.Config<AppConfigShape> = Config.all({
   shutdownGracePeriod: Config.duration("SHUTDOWN_GRACE_PERIOD").pipe(Config.withDefault(Duration.seconds(20))),
   maxRequestBodyBytes: positiveInt("MAX_REQUEST_BODY_BYTES", 64 * 1024),
   maxInvestigationAttempts: positiveInt("MAX_INVESTIGATION_ATTEMPTS", 3),
-  serviceName: Config.string("SERVICE_NAME").pipe(Config.withDefault("sre-orchestrator"))
+  serviceName: Config.string("SERVICE_NAME").pipe(Config.withDefault("sre-orchestrator")),
+  apiKeys: Config.redacted("SRE_API_KEYS").pipe(
+    Config.withDefault(Redacted.make("")),
+    Config.map((keys) => splitApiKeys(Redacted.value(keys)).map((key) => Redacted.make(key))),
+    Config.validate({
+      message: API_KEY_RULE,
+      validation: (keys) => keys.every((key) => isAcceptableApiKey(Redacted.value(key)))
+    })
+  ),
+  apiKeysFile: Config.option(Config.nonEmptyString("SRE_API_KEYS_FILE")),
+  trustProxy: Config.boolean("TRUST_PROXY").pipe(Config.withDefault(false)),
+  rateLimitPerMinute: positiveInt("RATE_LIMIT_PER_MINUTE", 600),
+  rateLimitBurst: positiveInt("RATE_LIMIT_BURST", 60)
 })
 
 function capitalize(s: string): "All" | "Trace" | "Debug" | "Info" | "Warning" | "Error" | "Fatal" | "None" {
@@ -90,7 +125,7 @@ function capitalize(s: string): "All" | "Trace" | "Debug" | "Info" | "Warning" |
 /** The live configuration layer (reads the process environment through the default ConfigProvider). */
 export const AppConfigLive = Layer.effect(AppConfig, appConfig)
 
-/** A configuration for tests: defaults with the given overrides, an in-memory-friendly database path. */
+/** A configuration for tests: defaults with the given overrides, an in-memory database and no practical rate limit. */
 export const testAppConfig = (overrides: Partial<AppConfigShape> = {}): AppConfigShape => ({
   port: 0,
   host: "127.0.0.1",
@@ -104,6 +139,12 @@ export const testAppConfig = (overrides: Partial<AppConfigShape> = {}): AppConfi
   maxRequestBodyBytes: 64 * 1024,
   maxInvestigationAttempts: 3,
   serviceName: "sre-orchestrator",
+  apiKeys: [],
+  apiKeysFile: Option.none(),
+  trustProxy: false,
+  // tests poll the server hard from one address: the limiter is effectively off unless a test sets these
+  rateLimitPerMinute: 1_000_000,
+  rateLimitBurst: 1_000_000,
   ...overrides
 })
 

@@ -13,15 +13,10 @@ import {
   HttpServerResponse
 } from "@effect/platform"
 import { MaxBodySize } from "@effect/platform/HttpIncomingMessage"
-import {
-  InternalError,
-  PayloadTooLarge,
-  RouteNotFound,
-  UnsupportedMediaType,
-  ValidationError
-} from "@sre/schema"
+import { InternalError, PayloadTooLarge, RouteNotFound, UnsupportedMediaType, ValidationError } from "@sre/schema"
 import { Cause, Effect, Layer, Option } from "effect"
 import { AppConfig } from "../config/AppConfig.js"
+import { redactKnown } from "../observability/redact.js"
 import { CorrelationId, correlationIdFor } from "./CorrelationId.js"
 
 const apiCsp = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
@@ -86,7 +81,9 @@ const describeIssues = (error: HttpApiError.HttpApiDecodeError): string => {
   const issues = error.issues.filter((issue) => !issue.message.startsWith("Expected undefined"))
   const parts = issues.map((issue) => {
     const where = issue.path.length > 0 ? issue.path.join(".") : "request"
-    return `${where}: ${issue.message}`
+    // messages quote the offending value: keep them short whatever the client sent
+    const message = issue.message.length > 300 ? `${issue.message.slice(0, 300)}...` : issue.message
+    return `${where.slice(0, 200)}: ${message}`
   })
   return parts.length > 0 ? parts.slice(0, 5).join("; ") : error.message
 }
@@ -111,15 +108,51 @@ const isContractError = (u: unknown): u is WireError =>
   "message" in u &&
   typeof u.message === "string"
 
-/** Renders a contract error as its JSON response (`{ _tag, code, message, ... }`), with `Retry-After` if any. */
+/**
+ * Renders a contract error as its JSON response (`{ _tag, code, message, ... }`), with `Retry-After` if any and
+ * `WWW-Authenticate: Bearer` on a 401. Registered secrets and credential-looking values are scrubbed from the
+ * message.
+ */
 export const errorResponse = (error: WireError) => {
-  const body: Record<string, unknown> = { _tag: error._tag, code: error.code, message: error.message }
+  // messages may quote what the client sent (a path, a field): never echo a configured secret
+  const body: Record<string, unknown> = { _tag: error._tag, code: error.code, message: redactKnown(error.message) }
   const retry = error.retry_after_seconds
   if (typeof retry === "number") body["retry_after_seconds"] = retry
-  return HttpServerResponse.unsafeJson(body, {
-    status: error.code,
-    headers: typeof retry === "number" ? { "retry-after": String(retry) } : {}
-  })
+  const headers: Record<string, string> = {}
+  if (typeof retry === "number") headers["retry-after"] = String(retry)
+  if (error.code === 401) headers["www-authenticate"] = "Bearer"
+  return HttpServerResponse.unsafeJson(body, { status: error.code, headers })
+}
+
+/**
+ * Whether a `Content-Type` is `application/json` (any parameters, any case). `application/*+json` is refused: the
+ * platform would not parse it as JSON (it would hand the handler raw bytes).
+ */
+export const isJsonContentType = (contentType: string): boolean => {
+  const semicolon = contentType.indexOf(";")
+  const mediaType = (semicolon === -1 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase()
+  return mediaType === "application/json"
+}
+
+/** Deepest nesting of arrays/objects accepted in a JSON request body. */
+export const MAX_JSON_DEPTH = 32
+
+/** Whether JSON text nests arrays/objects deeper than `limit` (a linear scan that skips string contents). */
+export const exceedsJsonDepth = (text: string, limit: number): boolean => {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 0x5c)
+        i++ // backslash: skip the escaped character
+      else if (c === 0x22) inString = false
+    } else if (c === 0x22) inString = true
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true
+    } else if (c === 0x5d || c === 0x7d) depth--
+  }
+  return false
 }
 
 /** Maps whatever escaped a handler (decode errors, unknown routes, malformed bodies, defects) to a contract error. */
@@ -167,11 +200,24 @@ export const contractErrorMiddleware = HttpApiBuilder.middleware(
             return errorResponse(PayloadTooLarge.forLimit(config.maxRequestBodyBytes))
           }
           const contentType = request.headers["content-type"]
-          if (contentType !== undefined && !/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType.trim())) {
+          if (contentType !== undefined && !isJsonContentType(contentType)) {
             return errorResponse(UnsupportedMediaType.forContentType(contentType))
           }
         }
-        return yield* app.pipe(
+        // JSON nested deeper than anything the contract accepts is refused before it is parsed and decoded (deep
+        // values overflow the stack of the decoder's error formatting); the body text is cached for the handler
+        const checked = hasBody(request.method)
+          ? Effect.flatMap(Effect.orDie(request.text), (text) =>
+              exceedsJsonDepth(text, MAX_JSON_DEPTH)
+                ? Effect.succeed(
+                    errorResponse(
+                      ValidationError.withMessage(`request body nests deeper than ${MAX_JSON_DEPTH} levels`)
+                    )
+                  )
+                : app
+            )
+          : app
+        return yield* checked.pipe(
           Effect.provideService(MaxBodySize, limit),
           Effect.catchAllCause((cause) =>
             Cause.isInterruptedOnly(cause)

@@ -21,7 +21,6 @@ import {
   CLUSTER_TYPES,
   DISCOVERY_TYPES,
   findKubernetesServer,
-  type KubernetesToolMap,
   NAMESPACE_TYPE,
   NAMESPACED_TYPES,
   type ResourceType,
