@@ -136,7 +136,30 @@ export const parseScenario = (source: string, text: string): Either.Either<Scena
         message: `${source}: invalid JSON: ${cause instanceof Error ? cause.message : String(cause)}`
       })
   })
-  return Either.flatMap(parsed, (document) => decodeScenario(source, document))
+  return Either.flatMap(parsed, (document) =>
+    nestingDepth(document) > MAX_NESTING
+      ? Either.left(new ScenarioError({ file: source, message: `${source}: JSON nested deeper than ${MAX_NESTING} levels` }))
+      : decodeScenario(source, document)
+  )
+}
+
+/** Deepest nesting a scenario may have (real Kubernetes objects stay far below it). */
+const MAX_NESTING = 100
+
+/** Nesting depth of a JSON value, computed without recursion (deep documents must not overflow the stack). */
+const nestingDepth = (value: unknown): number => {
+  let max = 0
+  const stack: Array<{ readonly v: unknown; readonly d: number }> = [{ v: value, d: 0 }]
+  while (stack.length > 0) {
+    const top = stack.pop()
+    if (top === undefined) break
+    if (top.d > max) max = top.d
+    if (max > MAX_NESTING) return max
+    if (typeof top.v === "object" && top.v !== null) {
+      for (const child of Object.values(top.v)) stack.push({ v: child, d: top.d + 1 })
+    }
+  }
+  return max
 }
 
 /** Reads and validates the scenario file at `path`. Fails with a ScenarioError naming the file and the field. */

@@ -59,8 +59,35 @@ export const parseYamlSource = (file: string, text: string): Either.Either<YamlS
     }
     return line
   }
-  const value: unknown = doc.toJS()
-  return Either.right({ file, value, lineOf })
+  // toJS resolves aliases: an unresolved or exponential ("billion laughs") alias is reported, not thrown
+  const converted = Either.try({
+    try: (): unknown => doc.toJS({ maxAliasCount: 100 }),
+    catch: (e) => (e instanceof Error ? e.message : String(e))
+  })
+  return Either.match(converted, {
+    onLeft: (message) => Either.left(`${file}: invalid YAML: ${message.split("\n")[0] ?? message}`),
+    onRight: (value) =>
+      hasCycle(value)
+        ? Either.left(`${file}: invalid YAML: an alias refers to a node that contains it (self-referencing alias)`)
+        : Either.right({ file, value, lineOf })
+  })
+}
+
+/** Whether a value built from YAML contains itself (a self-referencing alias); iterative, no recursion. */
+const hasCycle = (root: unknown): boolean => {
+  const stack: Array<{ readonly node: unknown; readonly ancestors: ReadonlySet<object> }> = [
+    { node: root, ancestors: new Set() }
+  ]
+  while (stack.length > 0) {
+    const top = stack.pop()
+    if (top === undefined) break
+    const node = top.node
+    if (typeof node !== "object" || node === null) continue
+    if (top.ancestors.has(node)) return true
+    const ancestors = new Set(top.ancestors).add(node)
+    for (const child of Object.values(node)) stack.push({ node: child, ancestors })
+  }
+  return false
 }
 
 const rangeLine = (node: unknown, lineAt: (offset: number) => number): Option.Option<number> => {

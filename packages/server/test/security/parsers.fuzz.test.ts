@@ -176,12 +176,12 @@ const throws = (parse: (text: string) => unknown, text: string): boolean => {
 
 /** Which parser throws on which input today (bugs to fix in the parsers; see the report / docs/security.md). */
 const KNOWN_BUGS: Record<"mcp" | "graph" | "scenario", ReadonlyArray<keyof typeof KNOWN_CRASHERS>> = {
-  mcp: ["aliasBomb", "cyclicServers", "unresolvedAlias"],
-  graph: ["aliasBomb", "unresolvedAlias"],
-  scenario: ["deepJson"]
+  mcp: [],
+  graph: [],
+  scenario: []
 }
 
-describe("known parser bugs: it.fails passes while the parser still throws; move the case out once fixed", () => {
+describe("documents that used to crash the parsers give typed errors", () => {
   const parsers = {
     mcp: (t: string) => parseMcpConfig(t, { file: "mcp_config.yaml", env: {}, binDirs: [] }),
     graph: (t: string) => parseKnowledgeGraph(t),
