@@ -9,7 +9,8 @@ import { Context, Effect, Layer, Option, Scope } from "effect"
 import { appLayer, serverLayer } from "./app.js"
 import { AppConfig, type AppConfigShape } from "./config/AppConfig.js"
 import { layerHealthChecks } from "./health/HealthChecks.js"
-import { layerDiagnosisAgent } from "./investigation/DiagnosisAgent.js"
+import { layerDiagnosisAgentLive } from "./investigation/DiagnosisAgent.js"
+import { LlmClient, layer as llmLayer, unconfiguredClient } from "./llm/LlmClient.js"
 import { layer as knowledgeGraphLayer } from "./knowledge/KnowledgeGraph.js"
 import { loadMcpConfig, mcpConfigPath } from "./mcp/McpConfig.js"
 import { layerFromConfig as mcpLayerFromConfig } from "./mcp/McpToolManager.js"
@@ -22,6 +23,8 @@ export interface RuntimeOptions {
   /** Never use the LLM, even when LLM_* is set (the accuracy benchmark measures the analyzers). */
   readonly disableLlm?: boolean | undefined
 }
+
+const unconfiguredLlm = Layer.succeed(LlmClient, unconfiguredClient("none"))
 
 /**
  * Starts the sandbox (if asked), loads the MCP configuration, and returns the server layer. Everything started here
@@ -41,7 +44,12 @@ export const productionLayer = (config: AppConfigShape, options: RuntimeOptions 
       env: sandbox !== undefined ? { ...process.env, KUBECONFIG: sandbox.kubeconfigPath } : process.env
     })
     const mcp = mcpLayerFromConfig(mcpConfig).pipe(Layer.provide(layerHealthChecks))
-    const agent = layerDiagnosisAgent().pipe(Layer.provide(mcp), Layer.provide(knowledgeGraphLayer))
+    const llm = options.disableLlm === true ? unconfiguredLlm : llmLayer.pipe(Layer.provide(layerHealthChecks))
+    const agent = layerDiagnosisAgentLive.pipe(
+      Layer.provide(mcp),
+      Layer.provide(knowledgeGraphLayer),
+      Layer.provide(llm)
+    )
     const layer = appLayer({ repository: layerSqlite, agent }).pipe(
       HttpServer.withLogAddress,
       Layer.provide(serverLayer),

@@ -4,10 +4,12 @@
  * start. When the LLM is unavailable (after its retries) or not configured, the incident completes with the
  * analyzers' diagnosis and says so.
  */
-import { Finding as WireFinding } from "@sre/schema"
+import { type LlmUsage, Finding as WireFinding } from "@sre/schema"
 import { Effect, Layer } from "effect"
 import type { Finding } from "../analysis/index.js"
+import { runLlmInvestigation } from "../agent/LlmInvestigation.js"
 import { KnowledgeGraph } from "../knowledge/KnowledgeGraph.js"
+import { LlmClient } from "../llm/LlmClient.js"
 import { McpToolManager } from "../mcp/McpToolManager.js"
 import type { InvestigationOutcome } from "../store/IncidentRepository.js"
 import { runTriage, type TriageOptions } from "../triage/Triage.js"
@@ -18,6 +20,8 @@ import { Agent, AgentError, type InvestigationContext } from "./Agent.js"
 export interface LlmFallbackReason {
   readonly _tag: "LlmUnavailable"
   readonly message: string
+  /** Tokens spent before the LLM gave up. */
+  readonly usage?: LlmUsage | undefined
 }
 
 /** The LLM investigation, when one is configured. */
@@ -90,21 +94,24 @@ export const makeDiagnosis = (options: { readonly llm?: LlmInvestigate | undefin
             }),
             outcome
           )
-        const fromAnalyzers = (why: string) =>
+        const fromAnalyzers = (why: string, usage?: LlmUsage) =>
           triage === undefined
             ? Effect.fail(
                 new AgentError({
                   message: `${why}, and no Kubernetes MCP server is connected for the analyzers: check mcp_config.yaml and /health`
                 })
               )
-            : Effect.zipRight(note(`${why}; the conclusion comes from the deterministic analyzers.`), conclude(analyzerOutcome(triage)))
+            : Effect.zipRight(
+                note(`${why}; the conclusion comes from the deterministic analyzers.`),
+                conclude({ ...analyzerOutcome(triage), ...(usage !== undefined ? { llm_usage: usage } : {}) })
+              )
 
         if (options.llm === undefined) return yield* fromAnalyzers("No LLM is configured (LLM_BASE_URL is not set)")
         return yield* options.llm(ctx, triage).pipe(
           Effect.flatMap(conclude),
           Effect.catchIf(
             (e): e is LlmFallbackReason => e._tag === "LlmUnavailable",
-            (e) => fromAnalyzers(`The LLM was unavailable (${e.message})`)
+            (e) => fromAnalyzers(`The LLM was unavailable (${e.message})`, e.usage)
           )
         )
       }).pipe(Effect.withSpan("DiagnosisAgent.investigate"))
@@ -120,9 +127,27 @@ const entitiesJson = (t: TriageResult): Record<string, unknown> => {
   return out
 }
 
+/** The LLM path over the LangGraph agent, or undefined when no LLM is configured. */
+export const llmInvestigation = Effect.gen(function* () {
+  const llm = yield* LlmClient
+  if (!llm.configured) return undefined
+  const mcp = yield* McpToolManager
+  const graph = yield* KnowledgeGraph
+  const run: LlmInvestigate = (ctx, triage) =>
+    runLlmInvestigation({ ctx, triage }).pipe(
+      Effect.provideService(LlmClient, llm),
+      Effect.provideService(McpToolManager, mcp),
+      Effect.provideService(KnowledgeGraph, graph)
+    )
+  return run
+})
+
 /** The `Agent` layer: triage + analyzers, with the LLM path when given. */
 export const layerDiagnosisAgent = (llm?: LlmInvestigate) =>
   Layer.effect(
     Agent,
     Effect.map(makeDiagnosis({ llm }), (investigate) => ({ investigate }))
   )
+
+/** The production `Agent` layer: triage + analyzers, and the LLM agent when `LLM_BASE_URL` is set. */
+export const layerDiagnosisAgentLive = Layer.unwrapEffect(Effect.map(llmInvestigation, layerDiagnosisAgent))
