@@ -107,8 +107,8 @@ export const makeDiagnosis = (options: { readonly llm?: LlmInvestigate | undefin
               )
 
         if (options.llm === undefined) return yield* fromAnalyzers("No LLM is configured (LLM_BASE_URL is not set)")
+        // the LLM investigation records its own conclusion step
         return yield* options.llm(ctx, triage).pipe(
-          Effect.flatMap(conclude),
           Effect.catchIf(
             (e): e is LlmFallbackReason => e._tag === "LlmUnavailable",
             (e) => fromAnalyzers(`The LLM was unavailable (${e.message})`, e.usage)
