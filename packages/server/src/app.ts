@@ -5,8 +5,10 @@
 import { HttpApiBuilder, HttpApiSwagger } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { SreApi } from "@sre/schema"
-import { Effect, Layer } from "effect"
+import { type ConfigError, Effect, Layer } from "effect"
 import { createServer } from "node:http"
+import { AlertsConfig, AlertsConfigLive, layerAlertReceiver } from "./alerts/AlertReceiver.js"
+import { withAlertmanagerRoute } from "./alerts/http.js"
 import { AppConfig } from "./config/AppConfig.js"
 import { layerHealthChecks } from "./health/HealthChecks.js"
 import { ApiKeyAuthLive, ApiKeysLive } from "./http/auth.js"
@@ -16,12 +18,15 @@ import { apiGuardMiddleware, RateLimiterLive } from "./http/rateLimit.js"
 import type { Agent } from "./investigation/Agent.js"
 import { layerIncidentEvents } from "./investigation/IncidentEvents.js"
 import { layerInvestigationRunner } from "./investigation/InvestigationRunner.js"
+import { withMetricsRoute } from "./observability/metrics.js"
 import type { IncidentRepository } from "./store/IncidentRepository.js"
 
 /** The layers that differ between production and tests. */
 export interface AppLayers<E1, R1, E2, R2> {
   readonly repository: Layer.Layer<IncidentRepository, E1, R1>
   readonly agent: Layer.Layer<Agent, E2, R2>
+  /** Settings of the Alertmanager receiver; defaults to `ALERTMANAGER_WEBHOOK_TOKEN` / `ALERT_DEDUP_WINDOW`. */
+  readonly alertsConfig?: Layer.Layer<AlertsConfig, ConfigError.ConfigError> | undefined
 }
 
 /**
@@ -31,7 +36,8 @@ export interface AppLayers<E1, R1, E2, R2> {
 export const appLayer = <E1, R1, E2, R2>(layers: AppLayers<E1, R1, E2, R2>) => {
   const core = coreLayer(layers)
   const api = HttpApiBuilder.api(SreApi).pipe(Layer.provide(HandlersLive), Layer.provide(ApiKeyAuthLive))
-  return HttpApiBuilder.serve(requestMiddleware).pipe(
+  // /metrics and the Alertmanager receiver are answered in front of the API guard (they authenticate differently)
+  return HttpApiBuilder.serve((app) => requestMiddleware(withMetricsRoute(withAlertmanagerRoute(app)))).pipe(
     Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
     // the guard (rate limit + API key) is built after, hence wraps, the error middleware: it answers first
@@ -39,7 +45,9 @@ export const appLayer = <E1, R1, E2, R2>(layers: AppLayers<E1, R1, E2, R2>) => {
     Layer.provide(contractErrorMiddleware),
     Layer.provide(corsLayer),
     Layer.provide(api),
+    Layer.provide(layerAlertReceiver),
     Layer.provide(Layer.merge(ApiKeysLive, RateLimiterLive)),
+    Layer.provide(layers.alertsConfig ?? AlertsConfigLive),
     Layer.provideMerge(core)
   )
 }

@@ -7,6 +7,7 @@ import { NodeRuntime } from "@effect/platform-node"
 import { Cause, Config, Effect, Layer, Option } from "effect"
 import { findConfigError, formatConfigError, loadAppConfig } from "./config/AppConfig.js"
 import { loggingLayer } from "./observability/logging.js"
+import { tracingLayer } from "./observability/tracing.js"
 import { productionLayer } from "./runtime.js"
 
 const program = Effect.gen(function* () {
@@ -22,7 +23,7 @@ const program = Effect.gen(function* () {
       const { layer } = yield* productionLayer(config, { sandboxScenario: Option.getOrUndefined(scenario) })
       return yield* Layer.launch(layer)
     })
-  ).pipe(Effect.provide(logging))
+  ).pipe(Effect.provide(tracingLayer), Effect.provide(logging))
 })
 
 /** Failures that stop the server before it serves: one line on stderr, exit code 1. */

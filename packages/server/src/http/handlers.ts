@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto"
 import { HealthChecks } from "../health/HealthChecks.js"
 import { type IncidentEvent, IncidentEvents } from "../investigation/IncidentEvents.js"
 import { InvestigationRunner } from "../investigation/InvestigationRunner.js"
+import { recordIncidentCreated } from "../observability/metrics.js"
 import { IncidentRepository, isTerminal, nowIso } from "../store/IncidentRepository.js"
 import { currentCorrelationId } from "./CorrelationId.js"
 
@@ -51,6 +52,7 @@ export const IncidentsHttpLive = HttpApiBuilder.group(SreApi, "incidents", (hand
             }),
             correlationId
           )
+          yield* recordIncidentCreated(incident.source)
           yield* Effect.logInfo("incident created").pipe(
             Effect.annotateLogs({ incident_id: incident.id, source: incident.source })
           )

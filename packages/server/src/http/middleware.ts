@@ -16,6 +16,7 @@ import { MaxBodySize } from "@effect/platform/HttpIncomingMessage"
 import { InternalError, PayloadTooLarge, RouteNotFound, UnsupportedMediaType, ValidationError } from "@sre/schema"
 import { Cause, Effect, Layer, Option } from "effect"
 import { AppConfig } from "../config/AppConfig.js"
+import { recordHttpRequest, routeTemplate } from "../observability/metrics.js"
 import { redactKnown } from "../observability/redact.js"
 import { CorrelationId, correlationIdFor } from "./CorrelationId.js"
 
@@ -57,10 +58,15 @@ export const requestMiddleware = HttpMiddleware.make((app) =>
         })
       )
     )
+    const route = routeTemplate(path)
+    // the server span (platform's tracer middleware) gets the ids; spans started below carry the correlation id
+    yield* Effect.annotateCurrentSpan({ correlation_id: correlationId, "http.route": route })
     const response = yield* app.pipe(
       Effect.provideService(CorrelationId, correlationId),
-      Effect.annotateLogs("correlation_id", correlationId)
+      Effect.annotateLogs("correlation_id", correlationId),
+      Effect.annotateSpans("correlation_id", correlationId)
     )
+    yield* recordHttpRequest(request.method, route, response.status, Date.now() - started)
     yield* Effect.logInfo("http request").pipe(
       Effect.annotateLogs({
         correlation_id: correlationId,

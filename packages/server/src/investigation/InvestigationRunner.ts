@@ -6,6 +6,7 @@
 import { type Incident, ServiceUnavailable } from "@sre/schema"
 import { Cause, Context, Deferred, Duration, Effect, Exit, FiberMap, Layer } from "effect"
 import { AppConfig } from "../config/AppConfig.js"
+import { recordInvestigation } from "../observability/metrics.js"
 import { IncidentRepository } from "../store/IncidentRepository.js"
 import { Agent, type InvestigationContext } from "./Agent.js"
 import { IncidentEvents } from "./IncidentEvents.js"
@@ -66,19 +67,24 @@ const make = Effect.gen(function* () {
   const publishStatus = (incidentId: string, status: Incident["status"]) =>
     events.publish({ type: "status", incidentId, status })
 
-  const finish = (incident: Incident) =>
+  const finish = (incident: Incident, startedMs: number) =>
     Effect.zipRight(
       publishStatus(incident.id, incident.status),
       events.publish({ type: "done", incidentId: incident.id, incident })
+    ).pipe(
+      Effect.zipRight(
+        recordInvestigation(incident.status === "completed" ? "completed" : "failed", Date.now() - startedMs)
+      )
     )
 
   /** One investigation, from `pending` to a terminal state (or back to `pending` if interrupted). */
   const investigate = (id: string, previousAttempts: number) =>
     Effect.gen(function* () {
+      const startedMs = Date.now()
       if (previousAttempts >= config.maxInvestigationAttempts) {
         yield* Effect.logWarning("investigation abandoned after repeated interruptions")
         const failed = yield* repo.fail(id, interruptedMessage(previousAttempts))
-        return yield* finish(failed)
+        return yield* finish(failed, startedMs)
       }
       const attempt = yield* repo.markRunning(id)
       yield* publishStatus(id, "running")
@@ -101,7 +107,7 @@ const make = Effect.gen(function* () {
         yield* Effect.logInfo("investigation completed").pipe(
           Effect.annotateLogs({ confidence: exit.value.confidence_score, concluded_by: exit.value.concluded_by })
         )
-        return yield* finish(done)
+        return yield* finish(done, startedMs)
       }
       if (Cause.isInterruptedOnly(exit.cause)) return yield* Effect.failCause(exit.cause)
       const failure = Cause.failureOption(exit.cause)
@@ -114,7 +120,7 @@ const make = Effect.gen(function* () {
         message,
         failure._tag === "Some" ? failure.value.usage : undefined
       )
-      return yield* finish(failed)
+      return yield* finish(failed, startedMs)
     }).pipe(
       Effect.onInterrupt(() =>
         Effect.gen(function* () {
@@ -148,7 +154,9 @@ const make = Effect.gen(function* () {
         // interrupted while waiting for a permit: the incident simply stays pending in the store
         Effect.onInterrupt(() => Effect.sync(() => void (started ? undefined : (queued -= 1)))),
         Effect.ensuring(maybeIdle),
-        Effect.annotateLogs({ incident_id: id, correlation_id: correlationId })
+        Effect.annotateLogs({ incident_id: id, correlation_id: correlationId }),
+        // every span of the investigation (agent steps, LLM and tool calls) carries both ids
+        Effect.annotateSpans({ incident_id: id, correlation_id: correlationId })
       )
     return Effect.asVoid(FiberMap.run(fibers, id, job, { onlyIfMissing: true }))
   }

@@ -12,6 +12,7 @@
  * - a health check (`ok` with model and host, `disabled`, or `degraded` after consecutive failures) that never
  *   calls the LLM.
  */
+import { recordLlmCall } from "../observability/metrics.js"
 import { AIMessage as AIMessageClass, type AIMessage, type BaseMessage } from "@langchain/core/messages"
 import { ChatOpenAI } from "@langchain/openai"
 import { DependencyHealth, type LlmUsage } from "@sre/schema"
@@ -292,6 +293,14 @@ export const make = (
               const n = yield* Ref.get(attempts)
               yield* Ref.set(consecutiveFailures, 0)
               yield* recordUsage(r.usage)
+              yield* recordLlmCall({
+                model: settings.model,
+                outcome: "success",
+                durationMs: yield* elapsed,
+                attempts: n,
+                promptTokens: r.usage.prompt_tokens,
+                completionTokens: r.usage.completion_tokens
+              })
               yield* Effect.logInfo(`llm: ${operation} completed`).pipe(
                 Effect.annotateLogs({
                   model: settings.model,
@@ -313,6 +322,14 @@ export const make = (
                 e.retryable && n > 1 ? `${e.message} (gave up after ${n} attempts in ${ms} ms)` : e.message
               yield* Ref.update(consecutiveFailures, (k) => k + 1)
               yield* Ref.set(lastError, `${e.kind}: ${e.message}`)
+              yield* recordLlmCall({
+                model: settings.model,
+                outcome: e.kind,
+                durationMs: ms,
+                attempts: n,
+                promptTokens: 0,
+                completionTokens: 0
+              })
               yield* Effect.logWarning(`llm: ${operation} failed: ${message}`).pipe(
                 Effect.annotateLogs({
                   model: settings.model,

@@ -14,6 +14,7 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js"
 import { DependencyHealth } from "@sre/schema"
 import {
+  Cause,
   Context,
   Data,
   Deferred,
@@ -29,6 +30,7 @@ import {
   type Scope
 } from "effect"
 import { HealthChecks } from "../health/HealthChecks.js"
+import { recordToolCall } from "../observability/metrics.js"
 import { redactKnown, registerSecret } from "../observability/redact.js"
 import {
   describeServer,
@@ -508,11 +510,24 @@ export const make = (
         const cut = truncateOutput(out.text, callOptions?.outputBudget ?? config.toolOutputBudget)
         return { text: cut.text, isError: out.isError, truncated: cut.truncated, durationMs: Date.now() - started }
       })
+      const callStarted = Date.now()
       return attempt.pipe(
         Effect.retry({
           schedule: callRetrySchedule,
           while: (e) => e.reason === "transport" || (e.reason === "not_connected" && e.retryable)
         }),
+        Effect.onExit((exit) =>
+          recordToolCall(
+            server,
+            tool,
+            Exit.isSuccess(exit)
+              ? exit.value.isError
+                ? "tool_error"
+                : "success"
+              : Option.match(Cause.failureOption(exit.cause), { onNone: () => "interrupted", onSome: (e) => e.reason }),
+            Date.now() - callStarted
+          )
+        ),
         Effect.tapError((e) =>
           Effect.logWarning(`mcp: call ${server}/${tool} failed (${e.reason}): ${e.message}`).pipe(
             Effect.annotateLogs("mcp_server", server)

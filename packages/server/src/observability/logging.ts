@@ -1,8 +1,9 @@
 /**
- * Structured JSON logging: one line per message with timestamp, level, message, service_name and every log
- * annotation (correlation_id, incident_id, ...). Messages pass through the credential scrubber.
+ * Structured JSON logging: one line per message with timestamp, level, message, service_name, `trace_id` and
+ * `span_id` when a span is active, and every log annotation (correlation_id, incident_id, ...). Messages pass
+ * through the credential scrubber.
  */
-import { Cause, HashMap, Layer, List, Logger, LogLevel } from "effect"
+import { Cause, Context, FiberRef, FiberRefs, HashMap, Layer, List, Logger, LogLevel, Option, Tracer } from "effect"
 import { redactKnown } from "./redact.js"
 
 /** Options of the process logger. */
@@ -32,7 +33,7 @@ const safeJson = (value: unknown): string => {
 /** Builds the logger that renders JSON lines. */
 export const makeJsonLogger = (options: LoggingOptions) => {
   const write = options.write ?? ((line: string) => void process.stdout.write(line + "\n"))
-  return Logger.make(({ logLevel, message, annotations, cause, date, spans }) => {
+  return Logger.make(({ logLevel, message, annotations, cause, context, date, spans }) => {
     const entry: Record<string, unknown> = {
       timestamp: date.toISOString(),
       level: levelName(logLevel),
@@ -42,6 +43,11 @@ export const makeJsonLogger = (options: LoggingOptions) => {
     for (const [key, value] of HashMap.toEntries(annotations)) {
       entry[key] = typeof value === "string" ? redactKnown(value) : value
     }
+    const span = currentSpan(context)
+    if (Option.isSome(span)) {
+      entry["trace_id"] = span.value.traceId
+      entry["span_id"] = span.value.spanId
+    }
     if (!List.isNil(spans)) {
       const now = date.getTime()
       for (const span of spans) entry[`${span.label}_ms`] = now - span.startTime
@@ -50,6 +56,10 @@ export const makeJsonLogger = (options: LoggingOptions) => {
     write(options.format === "json" ? safeJson(entry) : prettyLine(entry))
   })
 }
+
+/** The span active where a message was logged (Effect's or OpenTelemetry's), if any. */
+export const currentSpan = (context: FiberRefs.FiberRefs): Option.Option<Tracer.AnySpan> =>
+  Context.getOption(FiberRefs.getOrDefault(context, FiberRef.currentContext), Tracer.ParentSpan)
 
 const prettyLine = (entry: Record<string, unknown>): string => {
   const { timestamp, level, message, service_name: _s, cause, ...rest } = entry

@@ -17,7 +17,7 @@ import {
   LlmUsage,
   ValidationError
 } from "@sre/schema"
-import { Context, Effect, Layer, Option } from "effect"
+import { Context, Data, Effect, Layer, Option } from "effect"
 
 /** What is needed to create an incident. */
 export interface NewIncident {
@@ -26,7 +26,33 @@ export interface NewIncident {
   readonly source: IncidentSource
   readonly correlationId: string
   readonly createdAt: string
+  /** Entities known up front (e.g. from an alert's labels); the triage may replace them. */
+  readonly entities?: JsonObject | undefined
 }
+
+/** The incident an Alertmanager group (by `groupKey`) is linked to. */
+export interface AlertGroupLink {
+  readonly groupKey: string
+  readonly incidentId: string
+  readonly status: IncidentStatus
+  readonly completedAt: string | undefined
+  readonly fingerprints: ReadonlyArray<string>
+}
+
+/** What links a new incident to its alert group. */
+export interface AlertGroupClaim {
+  readonly groupKey: string
+  readonly fingerprints: ReadonlyArray<string>
+  /** A linked incident that ended at or after this ISO time is still reused (the dedup window). */
+  readonly reuseEndedAfter: string
+}
+
+/** `createForAlertGroup` found an incident of the group that must be reused instead of creating one. */
+export class AlertGroupTaken extends Data.TaggedError("AlertGroupTaken")<{ readonly incidentId: string }> {}
+
+/** Whether an alert group's incident is reused for a new firing notification (open, or ended within the window). */
+export const isReusable = (link: Pick<AlertGroupLink, "status" | "completedAt">, reuseEndedAfter: string): boolean =>
+  !isTerminal(link.status) || (link.completedAt !== undefined && link.completedAt >= reuseEndedAfter)
 
 /** A step to record; the store assigns its `index`. */
 export type StepInput = Omit<InvestigationStep, "index">
@@ -87,6 +113,25 @@ export interface IncidentRepositoryShape {
   readonly listUnfinished: Effect.Effect<ReadonlyArray<UnfinishedIncident>>
   /** Checks the store answers. */
   readonly ping: Effect.Effect<void>
+  /** The incident currently linked to an Alertmanager group, if any. */
+  readonly findAlertGroup: (groupKey: string) => Effect.Effect<Option.Option<AlertGroupLink>>
+  /**
+   * Atomically creates the incident and links the group to it, unless the group's linked incident is still
+   * reusable (see `isReusable`): then nothing is created and it fails with `AlertGroupTaken`. Safe under
+   * concurrent calls for the same group (one transaction; `group_key` is unique).
+   */
+  readonly createForAlertGroup: (
+    incident: NewIncident,
+    claim: AlertGroupClaim
+  ) => Effect.Effect<Incident, AlertGroupTaken>
+  /** Records another notification of a group (merges fingerprints); returns the fingerprints not seen before. */
+  readonly touchAlertGroup: (
+    groupKey: string,
+    fingerprints: ReadonlyArray<string>,
+    at: string
+  ) => Effect.Effect<ReadonlyArray<string>>
+  /** Records that the group was reported resolved at `at`. */
+  readonly resolveAlertGroup: (groupKey: string, at: string) => Effect.Effect<void>
 }
 
 /** The incident store service. */
@@ -126,6 +171,14 @@ export const toSummary = (incident: Incident): IncidentSummary =>
 /** The ISO timestamp of now. */
 export const nowIso = (): string => new Date().toISOString()
 
+interface MemoryAlertGroup {
+  incidentId: string
+  fingerprints: Array<string>
+  lastSeenAt: string
+  notifications: number
+  resolvedAt: string | undefined
+}
+
 interface MemoryRecord {
   seq: number
   incident: Incident
@@ -136,6 +189,7 @@ interface MemoryRecord {
 /** In-memory store for tests and tools: same behaviour as SQLite, nothing persisted. */
 export const makeMemoryRepository = Effect.sync((): IncidentRepositoryShape => {
   const records = new Map<string, MemoryRecord>()
+  const groups = new Map<string, MemoryAlertGroup>()
   let seq = 0
   const find = (id: string) =>
     Option.match(Option.fromNullable(records.get(id)), {
@@ -150,22 +204,68 @@ export const makeMemoryRepository = Effect.sync((): IncidentRepositoryShape => {
   const patch = (incident: Incident, fields: Partial<Incident>): Incident =>
     new Incident({ ...incident, ...fields, updated_at: nowIso() })
 
-  return {
-    create: (n) =>
-      Effect.sync(() => {
-        const incident = new Incident({
-          id: n.id,
-          description: n.description,
-          status: "pending",
-          source: n.source,
-          created_at: n.createdAt,
-          updated_at: n.createdAt,
-          evidence: {},
-          extracted_entities: {},
-          investigation_steps: []
+  const insert = (n: NewIncident): Incident => {
+    const incident = new Incident({
+      id: n.id,
+      description: n.description,
+      status: "pending",
+      source: n.source,
+      created_at: n.createdAt,
+      updated_at: n.createdAt,
+      evidence: {},
+      extracted_entities: n.entities ?? {},
+      investigation_steps: []
+    })
+    records.set(n.id, { seq: ++seq, incident, attempts: 0, correlationId: n.correlationId })
+    return incident
+  }
+  const linkOf = (groupKey: string): Option.Option<AlertGroupLink> => {
+    const group = groups.get(groupKey)
+    const incident = group === undefined ? undefined : records.get(group.incidentId)?.incident
+    return group === undefined || incident === undefined
+      ? Option.none()
+      : Option.some({
+          groupKey,
+          incidentId: group.incidentId,
+          status: incident.status,
+          completedAt: incident.completed_at,
+          fingerprints: group.fingerprints
         })
-        records.set(n.id, { seq: ++seq, incident, attempts: 0, correlationId: n.correlationId })
-        return incident
+  }
+
+  return {
+    create: (n) => Effect.sync(() => insert(n)),
+    findAlertGroup: (groupKey) => Effect.sync(() => linkOf(groupKey)),
+    createForAlertGroup: (n, claim) =>
+      Effect.suspend(() => {
+        const link = linkOf(claim.groupKey)
+        if (Option.isSome(link) && isReusable(link.value, claim.reuseEndedAfter)) {
+          return Effect.fail(new AlertGroupTaken({ incidentId: link.value.incidentId }))
+        }
+        const incident = insert(n)
+        groups.set(claim.groupKey, {
+          incidentId: n.id,
+          fingerprints: [...new Set(claim.fingerprints)],
+          lastSeenAt: n.createdAt,
+          notifications: 1,
+          resolvedAt: undefined
+        })
+        return Effect.succeed(incident)
+      }),
+    touchAlertGroup: (groupKey, fingerprints, at) =>
+      Effect.sync(() => {
+        const group = groups.get(groupKey)
+        if (group === undefined) return []
+        const fresh = [...new Set(fingerprints)].filter((f) => !group.fingerprints.includes(f))
+        group.fingerprints.push(...fresh)
+        group.lastSeenAt = at
+        group.notifications += 1
+        return fresh
+      }),
+    resolveAlertGroup: (groupKey, at) =>
+      Effect.sync(() => {
+        const group = groups.get(groupKey)
+        if (group !== undefined) group.resolvedAt = at
       }),
     get: (id) => Effect.map(find(id), (r) => r.incident),
     list: (query) =>

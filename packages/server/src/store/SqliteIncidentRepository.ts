@@ -15,14 +15,18 @@ import {
   InvestigationStep,
   LlmUsage
 } from "@sre/schema"
-import { Effect, Layer, Schema } from "effect"
+import { Effect, Layer, Option, Schema } from "effect"
 import { AppConfig } from "../config/AppConfig.js"
 import {
+  type AlertGroupLink,
+  AlertGroupTaken,
   decodeCursor,
   encodeCursor,
   IncidentRepository,
   type IncidentRepositoryShape,
   type InvestigationOutcome,
+  isReusable,
+  type NewIncident,
   nowIso,
   toSummary
 } from "./IncidentRepository.js"
@@ -60,6 +64,20 @@ const migrations = SqliteMigrator.fromRecord({
       seq INTEGER NOT NULL,
       PRIMARY KEY (incident_id, key)
     )`
+  }),
+  "0002_alert_groups": Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    // one row per Alertmanager group: group_key is the primary key, so two deliveries can never both link
+    yield* sql`CREATE TABLE alert_groups (
+      group_key TEXT PRIMARY KEY,
+      incident_id TEXT NOT NULL REFERENCES incidents(id),
+      fingerprints TEXT NOT NULL DEFAULT '[]',
+      first_seen_at TEXT NOT NULL,
+      last_seen_at TEXT NOT NULL,
+      notifications INTEGER NOT NULL DEFAULT 1,
+      resolved_at TEXT
+    )`
+    yield* sql`CREATE INDEX alert_groups_incident ON alert_groups (incident_id)`
   })
 })
 
@@ -139,17 +157,61 @@ const make = Effect.gen(function* () {
   const touch = (id: string, run: Effect.Effect<ReadonlyArray<{ id: string }>>) =>
     Effect.flatMap(run, (rows) => (rows.length > 0 ? Effect.void : Effect.fail(IncidentNotFound.forId(id))))
 
+  const insertIncident = (n: NewIncident) =>
+    sql`INSERT INTO incidents ${sql.insert({
+      id: n.id,
+      description: n.description,
+      status: "pending",
+      source: n.source,
+      correlation_id: n.correlationId,
+      created_at: n.createdAt,
+      updated_at: n.createdAt,
+      extracted_entities: JSON.stringify(n.entities ?? {})
+    })}`
+
+  const findLink = (groupKey: string) =>
+    sql<AlertGroupRow>`SELECT g.group_key, g.incident_id, g.fingerprints, i.status, i.completed_at
+        FROM alert_groups g JOIN incidents i ON i.id = g.incident_id WHERE g.group_key = ${groupKey}`.pipe(
+      Effect.flatMap((rows) =>
+        rows[0] === undefined ? Effect.succeed(Option.none<AlertGroupLink>()) : Effect.map(toLink(rows[0]), Option.some)
+      )
+    )
+
   const repo: IncidentRepositoryShape = {
+    findAlertGroup: (groupKey) => Effect.orDie(findLink(groupKey)),
+    createForAlertGroup: (n, claim) =>
+      Effect.gen(function* () {
+        const link = yield* findLink(claim.groupKey)
+        if (Option.isSome(link) && isReusable(link.value, claim.reuseEndedAfter)) {
+          return yield* Effect.fail(new AlertGroupTaken({ incidentId: link.value.incidentId }))
+        }
+        yield* insertIncident(n)
+        const fingerprints = JSON.stringify([...new Set(claim.fingerprints)])
+        yield* sql`INSERT INTO alert_groups (group_key, incident_id, fingerprints, first_seen_at, last_seen_at)
+            VALUES (${claim.groupKey}, ${n.id}, ${fingerprints}, ${n.createdAt}, ${n.createdAt})
+            ON CONFLICT (group_key) DO UPDATE SET incident_id = excluded.incident_id,
+              fingerprints = excluded.fingerprints, first_seen_at = excluded.first_seen_at,
+              last_seen_at = excluded.last_seen_at, notifications = 1, resolved_at = NULL`
+      }).pipe(
+        sql.withTransaction,
+        Effect.catchAll((e) => (e instanceof AlertGroupTaken ? Effect.fail(e) : Effect.die(e))),
+        Effect.zipRight(Effect.orDie(get(n.id)))
+      ),
+    touchAlertGroup: (groupKey, fingerprints, at) =>
+      Effect.gen(function* () {
+        const link = yield* findLink(groupKey)
+        if (Option.isNone(link)) return []
+        const known = link.value.fingerprints
+        const fresh = [...new Set(fingerprints)].filter((f) => !known.includes(f))
+        const merged = JSON.stringify([...known, ...fresh])
+        yield* sql`UPDATE alert_groups SET fingerprints = ${merged}, last_seen_at = ${at},
+            notifications = notifications + 1 WHERE group_key = ${groupKey}`
+        return fresh
+      }).pipe(sql.withTransaction, Effect.orDie),
+    resolveAlertGroup: (groupKey, at) =>
+      sql`UPDATE alert_groups SET resolved_at = ${at} WHERE group_key = ${groupKey}`.pipe(Effect.asVoid, Effect.orDie),
     create: (n) =>
-      sql`INSERT INTO incidents ${sql.insert({
-        id: n.id,
-        description: n.description,
-        status: "pending",
-        source: n.source,
-        correlation_id: n.correlationId,
-        created_at: n.createdAt,
-        updated_at: n.createdAt
-      })}`.pipe(
+      insertIncident(n).pipe(
         Effect.zipRight(get(n.id)),
         Effect.catchTag("IncidentNotFound", Effect.die),
         Effect.orDie
@@ -259,6 +321,30 @@ const make = Effect.gen(function* () {
 /** Keeps `IncidentNotFound` in the error channel; any other failure of the store is a defect. */
 const onlyNotFound = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, IncidentNotFound, R> =>
   Effect.catchAll(self, (e) => (e instanceof IncidentNotFound ? Effect.fail(e) : Effect.die(e)))
+
+interface AlertGroupRow {
+  readonly group_key: string
+  readonly incident_id: string
+  readonly fingerprints: string
+  readonly status: string
+  readonly completed_at: string | null
+}
+
+const FingerprintsJson = Schema.parseJson(Schema.Array(Schema.String))
+
+const toLink = (row: AlertGroupRow) =>
+  Effect.all({ status: Status(row.status), fingerprints: Schema.decode(FingerprintsJson)(row.fingerprints) }).pipe(
+    Effect.map(
+      ({ fingerprints, status }): AlertGroupLink => ({
+        groupKey: row.group_key,
+        incidentId: row.incident_id,
+        status,
+        completedAt: row.completed_at ?? undefined,
+        fingerprints
+      })
+    ),
+    Effect.orDie
+  )
 
 interface EvidenceRow {
   readonly key: string
