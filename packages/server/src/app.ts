@@ -2,8 +2,8 @@
  * The composition root: how the services are wired into one HTTP application. `main.ts` picks the live layers;
  * tests pick test layers through the same function.
  */
-import { HttpApiBuilder, HttpApiSwagger } from "@effect/platform"
-import { NodeHttpServer } from "@effect/platform-node"
+import { Etag, HttpApiBuilder, HttpApiSwagger, HttpPlatform, HttpServer } from "@effect/platform"
+import { type NodeContext, NodeHttpServer } from "@effect/platform-node"
 import { SreApi } from "@sre/schema"
 import { type ConfigError, Effect, Layer } from "effect"
 import { createServer } from "node:http"
@@ -29,12 +29,8 @@ export interface AppLayers<E1, R1, E2, R2> {
   readonly alertsConfig?: Layer.Layer<AlertsConfig, ConfigError.ConfigError> | undefined
 }
 
-/**
- * The HTTP application (contract handlers, OpenAPI, docs, middleware) over the given store and agent. It needs an
- * `HttpServer` (see `serverLayer` / `NodeHttpServer.layerTest`) and `AppConfig`.
- */
-export const appLayer = <E1, R1, E2, R2>(layers: AppLayers<E1, R1, E2, R2>) => {
-  const core = coreLayer(layers)
+/** The HTTP layer (contract handlers, OpenAPI, docs, middleware) without the core services. */
+const httpLayer = (alertsConfig: Layer.Layer<AlertsConfig, ConfigError.ConfigError> | undefined) => {
   const api = HttpApiBuilder.api(SreApi).pipe(Layer.provide(HandlersLive), Layer.provide(ApiKeyAuthLive))
   // /metrics and the Alertmanager receiver are answered in front of the API guard (they authenticate differently)
   return HttpApiBuilder.serve((app) => requestMiddleware(withMetricsRoute(withAlertmanagerRoute(app)))).pipe(
@@ -47,10 +43,30 @@ export const appLayer = <E1, R1, E2, R2>(layers: AppLayers<E1, R1, E2, R2>) => {
     Layer.provide(api),
     Layer.provide(layerAlertReceiver),
     Layer.provide(Layer.merge(ApiKeysLive, RateLimiterLive)),
-    Layer.provide(layers.alertsConfig ?? AlertsConfigLive),
-    Layer.provideMerge(core)
+    Layer.provide(alertsConfig ?? AlertsConfigLive)
   )
 }
+
+/**
+ * The HTTP application (contract handlers, OpenAPI, docs, middleware) over the given store and agent. It needs an
+ * `HttpServer` (see `serverLayer` / `NodeHttpServer.layerTest`) and `AppConfig`.
+ */
+export const appLayer = <E1, R1, E2, R2>(layers: AppLayers<E1, R1, E2, R2>) =>
+  httpLayer(layers.alertsConfig).pipe(Layer.provideMerge(coreLayer(layers)))
+
+/**
+ * The application on a given server, which starts listening only once the core services (store, MCP connections,
+ * agent) are ready — a request never reaches a port whose handler is not installed yet.
+ */
+export const appLayerOn = <E1, R1, E2, R2, E3, R3>(
+  layers: AppLayers<E1, R1, E2, R2>,
+  server: Layer.Layer<HttpServer.HttpServer | HttpPlatform.HttpPlatform | Etag.Generator | NodeContext.NodeContext, E3, R3>
+) =>
+  httpLayer(layers.alertsConfig).pipe(
+    HttpServer.withLogAddress,
+    Layer.provide(server),
+    Layer.provideMerge(coreLayer(layers))
+  )
 
 /** The services behind the HTTP layer: runner, event bus, health registry and store (exposed for tests/tools). */
 export const coreLayer = <E1, R1, E2, R2>(layers: AppLayers<E1, R1, E2, R2>) =>

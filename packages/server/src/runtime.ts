@@ -6,7 +6,7 @@
 import { HttpServer } from "@effect/platform"
 import { startSandbox, type SandboxHandle } from "@sre/sandbox"
 import { Context, Effect, Layer, Option, Scope } from "effect"
-import { appLayer, serverLayer } from "./app.js"
+import { appLayerOn, serverLayer } from "./app.js"
 import { AppConfig, type AppConfigShape } from "./config/AppConfig.js"
 import { layerHealthChecks } from "./health/HealthChecks.js"
 import { layerDiagnosisAgentLive } from "./investigation/DiagnosisAgent.js"
@@ -50,9 +50,7 @@ export const productionLayer = (config: AppConfigShape, options: RuntimeOptions 
       Layer.provide(knowledgeGraphLayer),
       Layer.provide(llm)
     )
-    const layer = appLayer({ repository: layerSqlite, agent }).pipe(
-      HttpServer.withLogAddress,
-      Layer.provide(serverLayer),
+    const layer = appLayerOn({ repository: layerSqlite, agent }, serverLayer).pipe(
       Layer.provide(Layer.succeed(AppConfig, config))
     )
     return { layer, sandbox }

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest"
 import { type ChildProcess, spawn } from "node:child_process"
-import { mkdtempSync } from "node:fs"
+import { mkdtempSync, openSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -32,9 +32,11 @@ const startServer = (port: number, dbPath: string): ChildProcess =>
       SRE_SANDBOX_SCENARIO: scenario,
       MAX_CONCURRENT_INVESTIGATIONS: "2",
       LOG_LEVEL: "warning",
-      LLM_BASE_URL: ""
+      LLM_BASE_URL: "",
+      RATE_LIMIT_PER_MINUTE: "100000",
+      RATE_LIMIT_BURST: "10000"
     },
-    stdio: ["ignore", "ignore", "pipe"]
+    stdio: ["ignore", openSync(`${dbPath}.log`, "a"), openSync(`${dbPath}.log`, "a")]
   })
 
 const waitHealthy = async (url: string) => {
@@ -90,7 +92,10 @@ describe("server process restart", () => {
           if (statuses.every((s) => s === "completed" || s === "failed")) break
           await new Promise((r) => setTimeout(r, 200))
         }
-        expect(statuses).toEqual(ids.map(() => "completed"))
+        const details = await Promise.all(
+          ids.map(async (id) => (await (await fetch(`${url}/api/v1/incidents/${id}`)).json()) as { status: string; error_message?: string })
+        )
+        expect(details.map((d) => `${d.status} ${d.error_message ?? ""}`.trim())).toEqual(ids.map(() => "completed"))
         const list = (await (await fetch(`${url}/api/v1/incidents?limit=100`)).json()) as { items: Array<{ id: string }> }
         expect(list.items.map((i) => i.id).sort()).toEqual([...ids].sort())
       } finally {
