@@ -198,35 +198,31 @@ export const runTriage = (
         const key = `${server}/${describeCall(inv)}`
         calls += 1
         const result = yield* Effect.either(mcp.call(server, inv.tool, inv.args, { outputBudget: FULL_OUTPUT }))
-        const durationMs = Date.now() - started.getTime()
-        if (result._tag === "Left") {
-          yield* ctx.recordStep({
-            kind: "tool_call",
-            started_at: started.toISOString(),
-            reasoning: `triage: ${why}`,
-            tool_name: inv.tool,
-            tool_server: server,
-            tool_arguments: inv.args,
-            duration_ms: durationMs,
-            error: result.left.message
-          })
-          return undefined
-        }
-        const text = result.right.text
-        const stored = String(redactValue(text.length > EVIDENCE_LIMIT ? text.slice(0, EVIDENCE_LIMIT) : text))
-        yield* ctx.putEvidence(key, text.length > EVIDENCE_LIMIT ? `${stored}\n[... ${text.length - EVIDENCE_LIMIT} characters not stored ...]` : stored)
-        evidenceKeys.push(key)
-        if (indexAs !== undefined) evidenceIndex.set(indexAs, key)
-        yield* ctx.recordStep({
-          kind: "tool_call",
+        const step = {
+          kind: "tool_call" as const,
           started_at: started.toISOString(),
           reasoning: `triage: ${why}`,
           tool_name: inv.tool,
           tool_server: server,
           tool_arguments: inv.args,
+          duration_ms: Date.now() - started.getTime()
+        }
+        if (result._tag === "Left") {
+          yield* ctx.recordStep({ ...step, error: result.left.message })
+          return undefined
+        }
+        const text = result.right.text
+        const stored = String(redactValue(text.length > EVIDENCE_LIMIT ? text.slice(0, EVIDENCE_LIMIT) : text))
+        yield* ctx.putEvidence(
+          key,
+          text.length > EVIDENCE_LIMIT ? `${stored}\n[... ${text.length - EVIDENCE_LIMIT} characters not stored ...]` : stored
+        )
+        evidenceKeys.push(key)
+        if (indexAs !== undefined) evidenceIndex.set(indexAs, key)
+        yield* ctx.recordStep({
+          ...step,
           output_summary: summarize(stored),
           evidence_key: key,
-          duration_ms: durationMs,
           ...(result.right.isError ? { error: summarize(stored) } : {})
         })
         return result.right.isError ? undefined : text
