@@ -168,6 +168,20 @@ export const toSummary = (incident: Incident): IncidentSummary =>
     ...(incident.confidence_score !== undefined ? { confidence_score: incident.confidence_score } : {})
   })
 
+/** The incident as `create` stores it: pending, no evidence or steps yet. */
+export const pendingIncident = (n: NewIncident): Incident =>
+  new Incident({
+    id: n.id,
+    description: n.description,
+    status: "pending",
+    source: n.source,
+    created_at: n.createdAt,
+    updated_at: n.createdAt,
+    evidence: {},
+    extracted_entities: n.entities ?? {},
+    investigation_steps: []
+  })
+
 /** The ISO timestamp of now. */
 export const nowIso = (): string => new Date().toISOString()
 
@@ -205,17 +219,7 @@ export const makeMemoryRepository = Effect.sync((): IncidentRepositoryShape => {
     new Incident({ ...incident, ...fields, updated_at: nowIso() })
 
   const insert = (n: NewIncident): Incident => {
-    const incident = new Incident({
-      id: n.id,
-      description: n.description,
-      status: "pending",
-      source: n.source,
-      created_at: n.createdAt,
-      updated_at: n.createdAt,
-      evidence: {},
-      extracted_entities: n.entities ?? {},
-      investigation_steps: []
-    })
+    const incident = pendingIncident(n)
     records.set(n.id, { seq: ++seq, incident, attempts: 0, correlationId: n.correlationId })
     return incident
   }
