@@ -51,11 +51,17 @@ describe.skipIf(prometheus === undefined)("real Prometheus", () => {
         yield* server.runner.awaitIdle
         const query = encodeURIComponent('sum(sre_incidents_created_total{job="sre-orchestrator",source="api"})')
         const value = yield* eventually(
-          Effect.flatMap(request(`http://127.0.0.1:${port}/api/v1/query?query=${query}`), (res) => {
-            const body = res.body as { data?: { result?: Array<{ value?: [number, string] }> } }
-            const v = body.data?.result?.[0]?.value?.[1]
-            return v === "3" ? Effect.succeed(v) : Effect.fail(`not yet: ${res.text.slice(0, 300)}`)
-          }),
+          Effect.flatMap(
+            // Prometheus may not listen yet: a refused connection is "not yet", not a failure of the test
+            request(`http://127.0.0.1:${port}/api/v1/query?query=${query}`).pipe(
+              Effect.catchAllDefect((d) => Effect.fail(`not reachable yet: ${String(d)}`))
+            ),
+            (res) => {
+              const body = res.body as { data?: { result?: Array<{ value?: [number, string] }> } }
+              const v = body.data?.result?.[0]?.value?.[1]
+              return v === "3" ? Effect.succeed(v) : Effect.fail(`not yet: ${res.text.slice(0, 300)}`)
+            }
+          ),
           30_000
         ).pipe(Effect.catchAll((why) => Effect.fail(new Error(`${why}\nprometheus output:\n${proc.output()}`))))
         expect(value).toBe("3")
