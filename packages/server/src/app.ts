@@ -20,11 +20,14 @@ import { layerIncidentEvents } from "./investigation/IncidentEvents.js"
 import { layerInvestigationRunner } from "./investigation/InvestigationRunner.js"
 import { withMetricsRoute } from "./observability/metrics.js"
 import type { IncidentRepository } from "./store/IncidentRepository.js"
+import type { CreationSnapshot } from "./triage/CreationSnapshot.js"
 
 /** The layers that differ between production and tests. */
 export interface AppLayers<E1, R1, E2, R2> {
   readonly repository: Layer.Layer<IncidentRepository, E1, R1>
   readonly agent: Layer.Layer<Agent, E2, R2>
+  /** Captures an evidence snapshot when an incident is filed (needs the store; off when absent). */
+  readonly snapshot?: Layer.Layer<CreationSnapshot, never, IncidentRepository> | undefined
   /** Settings of the Alertmanager receiver; defaults to `ALERTMANAGER_WEBHOOK_TOKEN` / `ALERT_DEDUP_WINDOW`. */
   readonly alertsConfig?: Layer.Layer<AlertsConfig, ConfigError.ConfigError> | undefined
 }
@@ -71,6 +74,7 @@ export const appLayerOn = <E1, R1, E2, R2, E3, R3>(
 /** The services behind the HTTP layer: runner, event bus, health registry and store (exposed for tests/tools). */
 export const coreLayer = <E1, R1, E2, R2>(layers: AppLayers<E1, R1, E2, R2>) =>
   layerInvestigationRunner.pipe(
+    Layer.provide(layers.snapshot ?? Layer.empty),
     Layer.provideMerge(Layer.mergeAll(layerIncidentEvents, layerHealthChecks)),
     Layer.provideMerge(layers.repository),
     Layer.provide(layers.agent)

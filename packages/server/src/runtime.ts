@@ -15,6 +15,7 @@ import { layer as knowledgeGraphLayer } from "./knowledge/KnowledgeGraph.js"
 import { loadMcpConfig, mcpConfigPath } from "./mcp/McpConfig.js"
 import { layerFromConfig as mcpLayerFromConfig } from "./mcp/McpToolManager.js"
 import { layerSqlite } from "./store/SqliteIncidentRepository.js"
+import { layerCreationSnapshot } from "./triage/CreationSnapshot.js"
 
 /** Options of the production runtime. */
 export interface RuntimeOptions {
@@ -50,7 +51,8 @@ export const productionLayer = (config: AppConfigShape, options: RuntimeOptions 
       Layer.provide(knowledgeGraphLayer),
       Layer.provide(llm)
     )
-    const layer = appLayerOn({ repository: layerSqlite, agent }, serverLayer).pipe(
+    const snapshot = layerCreationSnapshot.pipe(Layer.provide(mcp))
+    const layer = appLayerOn({ repository: layerSqlite, agent, snapshot }, serverLayer).pipe(
       Layer.provide(Layer.succeed(AppConfig, config))
     )
     return { layer, sandbox }

@@ -4,12 +4,13 @@
  * shutdown that gives running investigations a grace period and re-queues what did not finish.
  */
 import { type Incident, ServiceUnavailable } from "@sre/schema"
-import { Cause, Context, Deferred, Duration, Effect, Exit, FiberMap, Layer } from "effect"
+import { Cause, Context, Deferred, Duration, Effect, Exit, Fiber, FiberMap, Layer, Option } from "effect"
 import { AppConfig } from "../config/AppConfig.js"
 import { recordInvestigation } from "../observability/metrics.js"
 import { IncidentRepository } from "../store/IncidentRepository.js"
 import { Agent, type InvestigationContext } from "./Agent.js"
 import { IncidentEvents } from "./IncidentEvents.js"
+import { CreationSnapshot } from "../triage/CreationSnapshot.js"
 
 /** Counters of the runner, for `/health` and metrics. */
 export interface RunnerStats {
@@ -50,6 +51,8 @@ const make = Effect.gen(function* () {
   const repo = yield* IncidentRepository
   const agent = yield* Agent
   const events = yield* IncidentEvents
+  const snapshot = yield* Effect.serviceOption(CreationSnapshot)
+  const scope = yield* Effect.scope
 
   const semaphore = yield* Effect.makeSemaphore(config.maxConcurrentInvestigations)
   const fibers = yield* FiberMap.make<string>()
@@ -138,26 +141,25 @@ const make = Effect.gen(function* () {
       Effect.withSpan("InvestigationRunner.investigate", { attributes: { incident_id: id } })
     )
 
-  /** Queues an investigation: waits for a permit, then runs. */
-  const start = (id: string, correlationId: string, previousAttempts: number) => {
+  /** Queues an investigation: runs `before` (the creation snapshot), waits for a permit, then investigates. */
+  const start = (id: string, correlationId: string, previousAttempts: number, before: Effect.Effect<void> = Effect.void) => {
     let started = false
-    const job = semaphore
-      .withPermits(1)(
-        Effect.suspend(() => {
-          started = true
-          queued -= 1
-          running += 1
-          return investigate(id, previousAttempts).pipe(Effect.ensuring(Effect.sync(() => void (running -= 1))))
-        })
-      )
-      .pipe(
-        // interrupted while waiting for a permit: the incident simply stays pending in the store
-        Effect.onInterrupt(() => Effect.sync(() => void (started ? undefined : (queued -= 1)))),
-        Effect.ensuring(maybeIdle),
-        Effect.annotateLogs({ incident_id: id, correlation_id: correlationId }),
-        // every span of the investigation (agent steps, LLM and tool calls) carries both ids
-        Effect.annotateSpans({ incident_id: id, correlation_id: correlationId })
-      )
+    const run = semaphore.withPermits(1)(
+      Effect.suspend(() => {
+        started = true
+        queued -= 1
+        running += 1
+        return investigate(id, previousAttempts).pipe(Effect.ensuring(Effect.sync(() => void (running -= 1))))
+      })
+    )
+    const job = Effect.zipRight(before, run).pipe(
+      // interrupted while waiting for a permit: the incident simply stays pending in the store
+      Effect.onInterrupt(() => Effect.sync(() => void (started ? undefined : (queued -= 1)))),
+      Effect.ensuring(maybeIdle),
+      Effect.annotateLogs({ incident_id: id, correlation_id: correlationId }),
+      // every span of the investigation (agent steps, LLM and tool calls) carries both ids
+      Effect.annotateSpans({ incident_id: id, correlation_id: correlationId })
+    )
     return Effect.asVoid(FiberMap.run(fibers, id, job, { onlyIfMissing: true }))
   }
 
@@ -217,7 +219,11 @@ const make = Effect.gen(function* () {
       Effect.gen(function* () {
         yield* reserve
         const incident = yield* create.pipe(Effect.onError(() => release))
-        yield* start(incident.id, correlationId, 0)
+        // the snapshot starts at once, even when the investigation has to wait in the queue
+        const captured = Option.isSome(snapshot)
+          ? Fiber.join(yield* Effect.forkIn(snapshot.value.capture(incident), scope))
+          : Effect.void
+        yield* start(incident.id, correlationId, 0, captured)
         return incident
       }),
     stats: Effect.sync(() => ({

@@ -26,6 +26,7 @@ import {
   type ResourceType,
   type ToolInvocation
 } from "./KubernetesToolMap.js"
+import { SNAPSHOT_PREFIX } from "./CreationSnapshot.js"
 import type { TriageResult } from "./TriageResult.js"
 
 /** Why the triage could not run at all. */
@@ -334,7 +335,18 @@ export const runTriage = (
       yield* readLogs(choosePods(new Set(more)))
     }
 
-    // 5. diagnose
+    // 5. what the creation snapshot saw and has since expired (events, logs of crashed instances) still counts
+    for (const [key, value] of Object.entries(ctx.incident.evidence)) {
+      if (typeof value !== "string" || !key.startsWith(SNAPSHOT_PREFIX)) continue
+      const rest = key.slice(SNAPSHOT_PREFIX.length)
+      if (rest.startsWith("Event ")) gathered.add("events", map.parseList(value))
+      else if (rest.startsWith("log ")) {
+        const logKey = rest.slice(4)
+        if (gathered.logs[logKey] === undefined) gathered.logs[logKey] = value
+      }
+    }
+
+    // 6. diagnose
     const conclusion = analyze({ ...gathered.snapshot(), focus: entities })
     const partial: Pick<TriageResult, "conclusion"> = { conclusion }
     return {

@@ -104,7 +104,59 @@ const makeCtx = (steps: Array<InvestigationStep>, evidence: Map<string, unknown>
 const agentLayer = (tools: ReadonlyArray<CannedTool>, llm?: LlmInvestigate) =>
   layerDiagnosisAgent(llm).pipe(Layer.provide(mcpTest(tools)), Layer.provide(graphTest({ services: new Map() })))
 
+const pendingPod = {
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: { name: "report-builder-5f6d7c8b9-xyzab", namespace: ns, labels: { app: "report-builder" } },
+  spec: { containers: [{ name: "builder", image: "registry.local/report-builder:2.0.0", resources: { requests: { memory: "64Gi" } } }] },
+  status: { phase: "Pending", conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable" }] }
+}
+const expiredEvent = {
+  apiVersion: "v1",
+  kind: "Event",
+  metadata: { name: "report-builder-5f6d7c8b9-xyzab.1", namespace: ns },
+  involvedObject: { kind: "Pod", name: "report-builder-5f6d7c8b9-xyzab", namespace: ns },
+  type: "Warning",
+  reason: "FailedScheduling",
+  message: "0/3 nodes are available: 3 Insufficient memory. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.",
+  count: 12
+}
+
 describe("diagnosis agent", () => {
+  it.effect("uses events from the creation snapshot that have since expired from the cluster", () =>
+    Effect.gen(function* () {
+      const agent = yield* Agent
+      const base = makeCtx([], new Map())
+      const ctx: InvestigationContext = {
+        ...base,
+        incident: new Incident({
+          ...base.incident,
+          description: "report-builder in orders is stuck pending",
+          evidence: { [`snapshot/Event ${ns}`]: stringify([expiredEvent]) }
+        })
+      }
+      const outcome = yield* agent.investigate(ctx)
+      expect(outcome.suggested_root_cause).toMatch(/Insufficient memory|memory/i)
+      expect(outcome.suggested_root_cause).toContain("report-builder")
+    }).pipe(
+      Effect.provide(
+        agentLayer([
+          {
+            server: "kubernetes",
+            name: "resources_list",
+            output: (args) =>
+              args["kind"] === "Namespace"
+                ? stringify(lists["Namespace"])
+                : args["kind"] === "Pod"
+                  ? stringify([pendingPod])
+                  : "" // the events have expired from the cluster
+          },
+          { server: "kubernetes", name: "pods_log", output: () => "" }
+        ])
+      )
+    )
+  )
+
   it.effect("gathers evidence through the Kubernetes tools and concludes with the analyzers without an LLM", () =>
     Effect.gen(function* () {
       const steps: Array<InvestigationStep> = []
