@@ -18,10 +18,13 @@ const repoRoot = fileURLToPath(new URL("../..", import.meta.url))
 const dirsFromArgs = (): ReadonlyArray<string> => {
   const dirs: Array<string> = []
   for (let i = 2; i < process.argv.length; i++) {
-    if (process.argv[i] === "--scenarios" && process.argv[i + 1] !== undefined) dirs.push(resolve(process.argv[++i] ?? ""))
+    if (process.argv[i] === "--scenarios" && process.argv[i + 1] !== undefined)
+      dirs.push(resolve(process.argv[++i] ?? ""))
   }
   if (dirs.length > 0) return dirs
-  return [join(repoRoot, "../shared/scenarios"), join(repoRoot, "packages/sandbox/scenarios")].filter((d) => existsSync(d))
+  return [join(repoRoot, "../shared/scenarios"), join(repoRoot, "packages/sandbox/scenarios")].filter((d) =>
+    existsSync(d)
+  )
 }
 
 interface Scoring {
@@ -33,7 +36,9 @@ interface Scoring {
 const readScoring = (file: string): Scoring => {
   const raw: unknown = JSON.parse(readFileSync(file, "utf8"))
   const obj = typeof raw === "object" && raw !== null ? (raw as Record<string, unknown>) : {}
-  const terms = Array.isArray(obj["must_mention"]) ? obj["must_mention"].filter((t): t is string => typeof t === "string") : []
+  const terms = Array.isArray(obj["must_mention"])
+    ? obj["must_mention"].filter((t): t is string => typeof t === "string")
+    : []
   return {
     id: typeof obj["id"] === "string" ? obj["id"] : file,
     description: typeof obj["incident_description"] === "string" ? obj["incident_description"] : "",
@@ -62,7 +67,12 @@ const runOne = (file: string) =>
           body: JSON.stringify({ description: scoring.description })
         }).then((r) => r.json() as Promise<{ incident_id: string }>)
       )
-      let incident: { status: string; suggested_root_cause?: string; confidence_score?: string; error_message?: string } = {
+      let incident: {
+        status: string
+        suggested_root_cause?: string
+        confidence_score?: string
+        error_message?: string
+      } = {
         status: "pending"
       }
       for (let i = 0; i < 600 && (incident.status === "pending" || incident.status === "running"); i++) {

@@ -138,7 +138,9 @@ export const parseScenario = (source: string, text: string): Either.Either<Scena
   })
   return Either.flatMap(parsed, (document) =>
     nestingDepth(document) > MAX_NESTING
-      ? Either.left(new ScenarioError({ file: source, message: `${source}: JSON nested deeper than ${MAX_NESTING} levels` }))
+      ? Either.left(
+          new ScenarioError({ file: source, message: `${source}: JSON nested deeper than ${MAX_NESTING} levels` })
+        )
       : decodeScenario(source, document)
   )
 }

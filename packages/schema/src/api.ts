@@ -23,7 +23,14 @@ import {
   UnsupportedMediaType,
   ValidationError
 } from "./errors.js"
-import { HealthReport, Incident, IncidentPage, IncidentStatus, NewIncidentRequest, NewIncidentResponse } from "./models.js"
+import {
+  HealthReport,
+  Incident,
+  IncidentPage,
+  IncidentStatus,
+  NewIncidentRequest,
+  NewIncidentResponse
+} from "./models.js"
 
 /** API version, reported by `/health` and the OpenAPI document. */
 export const API_VERSION = "1.0.0"

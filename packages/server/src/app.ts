@@ -63,7 +63,11 @@ export const appLayer = <E1, R1, E2, R2>(layers: AppLayers<E1, R1, E2, R2>) =>
  */
 export const appLayerOn = <E1, R1, E2, R2, E3, R3>(
   layers: AppLayers<E1, R1, E2, R2>,
-  server: Layer.Layer<HttpServer.HttpServer | HttpPlatform.HttpPlatform | Etag.Generator | NodeContext.NodeContext, E3, R3>
+  server: Layer.Layer<
+    HttpServer.HttpServer | HttpPlatform.HttpPlatform | Etag.Generator | NodeContext.NodeContext,
+    E3,
+    R3
+  >
 ) =>
   httpLayer(layers.alertsConfig).pipe(
     HttpServer.withLogAddress,

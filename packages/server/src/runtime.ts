@@ -74,10 +74,10 @@ export const startInProcess = (config: AppConfigShape, options: RuntimeOptions =
 class ServerAddress extends Context.Tag("sre/ServerAddress")<ServerAddress, HttpServer.Address>() {}
 
 const addressLayer = (config: AppConfigShape) =>
-  Layer.effect(ServerAddress, Effect.map(HttpServer.HttpServer, (s) => s.address)).pipe(
-    Layer.provide(serverLayer),
-    Layer.provide(Layer.succeed(AppConfig, config))
-  )
+  Layer.effect(
+    ServerAddress,
+    Effect.map(HttpServer.HttpServer, (s) => s.address)
+  ).pipe(Layer.provide(serverLayer), Layer.provide(Layer.succeed(AppConfig, config)))
 
 /** Scope type re-exported for callers of `startInProcess`. */
 export type InProcessScope = Scope.Scope

@@ -77,9 +77,9 @@ const suite = (name: string, makeLayer: () => Layer.Layer<IncidentRepository>) =
           const id = newIncident(9).id
           expect((yield* Effect.flip(repo.get(id)))._tag).toBe("IncidentNotFound")
           expect((yield* Effect.flip(repo.markRunning(id)))._tag).toBe("IncidentNotFound")
-          expect((yield* Effect.flip(repo.appendStep(id, { kind: "note", started_at: "2026-01-01T00:00:00Z" })))._tag).toBe(
-            "IncidentNotFound"
-          )
+          expect(
+            (yield* Effect.flip(repo.appendStep(id, { kind: "note", started_at: "2026-01-01T00:00:00Z" })))._tag
+          ).toBe("IncidentNotFound")
           expect((yield* Effect.flip(repo.putEvidence(id, "k", 1)))._tag).toBe("IncidentNotFound")
           expect((yield* Effect.flip(repo.setEntities(id, {})))._tag).toBe("IncidentNotFound")
           expect((yield* Effect.flip(repo.complete(id, outcome)))._tag).toBe("IncidentNotFound")

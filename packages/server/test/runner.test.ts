@@ -84,7 +84,8 @@ describe("investigation runner", () => {
         config: { maxConcurrentInvestigations: 2, shutdownGracePeriod: "100 millis" as never }
       }).pipe(Scope.extend(scope1))
       const ids: Array<string> = []
-      for (let i = 0; i < 4; i++) ids.push(idOf(yield* postJson(`${server1.url}/api/v1/incidents`, { description: `i${i}` })))
+      for (let i = 0; i < 4; i++)
+        ids.push(idOf(yield* postJson(`${server1.url}/api/v1/incidents`, { description: `i${i}` })))
       yield* Effect.sleep("100 millis")
       yield* Scope.close(scope1, Exit.void)
 

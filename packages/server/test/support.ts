@@ -50,7 +50,10 @@ export const startServer = (options: StartOptions = {}): Effect.Effect<TestServe
       repository: options.repository ?? layerMemory,
       agent: layerFromFunction(options.agent ?? quickAgent)
     })
-    const address = Layer.effect(ServerAddress, Effect.map(HttpServer.HttpServer, (s) => s.address))
+    const address = Layer.effect(
+      ServerAddress,
+      Effect.map(HttpServer.HttpServer, (s) => s.address)
+    )
     const context = yield* Layer.build(
       Layer.merge(app, address).pipe(
         Layer.provide(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
@@ -84,4 +87,8 @@ export const request = (url: string, init?: RequestInit) =>
 
 /** POSTs JSON. */
 export const postJson = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-  request(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) })
+  request(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body)
+  })

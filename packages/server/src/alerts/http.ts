@@ -47,9 +47,10 @@ const handle = Effect.gen(function* () {
   const receiver = yield* AlertReceiver
 
   const token = bearerToken(request.headers["authorization"])
-  const byToken = Option.isSome(alerts.webhookToken) && Option.isSome(token)
-    ? tokenMatches(token.value, alerts.webhookToken.value)
-    : false
+  const byToken =
+    Option.isSome(alerts.webhookToken) && Option.isSome(token)
+      ? tokenMatches(token.value, alerts.webhookToken.value)
+      : false
   const byKey = keys.enabled && Option.isSome(Option.flatMap(token, keys.verify))
   const authRequired = keys.enabled || Option.isSome(alerts.webhookToken)
 

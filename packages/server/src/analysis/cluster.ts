@@ -5,7 +5,8 @@ import type { Cluster, Container, ContainerStatus, Event, Pod, Selector, Service
 import { ref, type ObjectRef } from "./finding.js"
 
 /** Namespace of an object, defaulting to `default` only when unknown. */
-export const nsOf = (o: { readonly metadata: { readonly namespace?: string } }): string | undefined => o.metadata.namespace
+export const nsOf = (o: { readonly metadata: { readonly namespace?: string } }): string | undefined =>
+  o.metadata.namespace
 
 /** Events whose involvedObject is the given object (namespace compared only when both sides have one). */
 export const eventsFor = (cluster: Cluster, kind: string, name: string, namespace?: string): ReadonlyArray<Event> =>
@@ -50,13 +51,19 @@ export const statusesOf = (pod: Pod): ReadonlyArray<{ readonly status: Container
 ]
 
 /** Whether every pair of a `matchLabels`-style map is in `labels`. An empty selector matches nothing here. */
-export const mapSelects = (selector: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>> | undefined): boolean => {
+export const mapSelects = (
+  selector: Readonly<Record<string, string>>,
+  labels: Readonly<Record<string, string>> | undefined
+): boolean => {
   const entries = Object.entries(selector)
   return entries.length > 0 && entries.every(([k, v]) => labels?.[k] === v)
 }
 
 /** Whether a full label selector (matchLabels + matchExpressions) selects `labels`; empty selects everything. */
-export const selectorSelects = (selector: Selector | undefined, labels: Readonly<Record<string, string>> | undefined): boolean => {
+export const selectorSelects = (
+  selector: Selector | undefined,
+  labels: Readonly<Record<string, string>> | undefined
+): boolean => {
   if (selector === undefined) return true
   const l = labels ?? {}
   const okLabels = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => l[k] === v)
@@ -135,20 +142,26 @@ export const podsOfWorkload = (cluster: Cluster, w: ObjectRef): ReadonlyArray<Po
   })
 
 /** Revision annotation of a Deployment/ReplicaSet. */
-export const revisionOf = (w: Workload): string | undefined => w.metadata.annotations?.["deployment.kubernetes.io/revision"]
+export const revisionOf = (w: Workload): string | undefined =>
+  w.metadata.annotations?.["deployment.kubernetes.io/revision"]
 
 const SVC_SUFFIX = /\.svc(?:\.cluster\.local)?\.?$/
 
 /** Splits a DNS name into a Service name and namespace when it looks like a cluster Service name. */
-export const parseServiceHost = (host: string, defaultNamespace: string | undefined): { readonly name: string; readonly namespace: string | undefined } | undefined => {
+export const parseServiceHost = (
+  host: string,
+  defaultNamespace: string | undefined
+): { readonly name: string; readonly namespace: string | undefined } | undefined => {
   const h = host.toLowerCase().replace(SVC_SUFFIX, "")
   if (/^\d+\.\d+\.\d+\.\d+$/.test(h)) return undefined
   const parts = h.split(".")
-  if (parts.length === 1 && parts[0] !== undefined && parts[0] !== "") return { name: parts[0], namespace: defaultNamespace }
-  if (parts.length === 2 && parts[0] !== undefined && parts[1] !== undefined && SVC_SUFFIX.test(host.toLowerCase()) ) {
+  if (parts.length === 1 && parts[0] !== undefined && parts[0] !== "")
+    return { name: parts[0], namespace: defaultNamespace }
+  if (parts.length === 2 && parts[0] !== undefined && parts[1] !== undefined && SVC_SUFFIX.test(host.toLowerCase())) {
     return { name: parts[0], namespace: parts[1] }
   }
-  if (parts.length === 2 && parts[0] !== undefined && parts[1] !== undefined) return { name: parts[0], namespace: parts[1] }
+  if (parts.length === 2 && parts[0] !== undefined && parts[1] !== undefined)
+    return { name: parts[0], namespace: parts[1] }
   // pod-0.headless.ns.svc → the headless Service
   if (parts.length === 3 && SVC_SUFFIX.test(host.toLowerCase()) && parts[1] !== undefined && parts[2] !== undefined) {
     return { name: parts[1], namespace: parts[2] }
@@ -157,12 +170,18 @@ export const parseServiceHost = (host: string, defaultNamespace: string | undefi
 }
 
 /** Finds a Service by DNS host name or ClusterIP. */
-export const findService = (cluster: Cluster, host: string, defaultNamespace: string | undefined): Service | undefined => {
+export const findService = (
+  cluster: Cluster,
+  host: string,
+  defaultNamespace: string | undefined
+): Service | undefined => {
   if (/^\d+\.\d+\.\d+\.\d+$/.test(host)) return cluster.services.find((s) => s.spec?.clusterIP === host)
   const parsed = parseServiceHost(host, defaultNamespace)
   if (parsed === undefined) return undefined
   return cluster.services.find(
-    (s) => s.metadata.name === parsed.name && (parsed.namespace === undefined || nsOf(s) === undefined || nsOf(s) === parsed.namespace)
+    (s) =>
+      s.metadata.name === parsed.name &&
+      (parsed.namespace === undefined || nsOf(s) === undefined || nsOf(s) === parsed.namespace)
   )
 }
 
@@ -193,13 +212,21 @@ export const editDistance = (a: string, b: string): number => {
 
 /** The most similar name in `candidates` (shared tokens or small edit distance), if any is plausibly a typo/rename. */
 export const similarName = (name: string, candidates: ReadonlyArray<string>): string | undefined => {
-  const tokens = (s: string) => new Set(s.toLowerCase().split(/[-_.]/).filter((t) => t.length > 1))
+  const tokens = (s: string) =>
+    new Set(
+      s
+        .toLowerCase()
+        .split(/[-_.]/)
+        .filter((t) => t.length > 1)
+    )
   const mine = tokens(name)
   let best: { readonly name: string; readonly score: number } | undefined
   for (const c of candidates) {
     if (c === name) continue
     const theirs = tokens(c)
-    const shared = [...mine].filter((t) => theirs.has(t) || [...theirs].some((u) => u.startsWith(t) || t.startsWith(u))).length
+    const shared = [...mine].filter(
+      (t) => theirs.has(t) || [...theirs].some((u) => u.startsWith(t) || t.startsWith(u))
+    ).length
     const dist = editDistance(name.toLowerCase(), c.toLowerCase())
     const score = shared * 10 - dist + (dist <= 2 ? 15 : 0)
     if ((shared > 0 || dist <= 2) && (best === undefined || score > best.score)) best = { name: c, score }

@@ -33,7 +33,8 @@ export const focusSet = (cluster: Cluster): ReadonlySet<string> => {
   if (f.kind !== undefined && f.name !== undefined) workloads.push({ kind: f.kind, name: f.name })
   for (const w of workloads) {
     add(w)
-    for (const p of podsOfWorkload(cluster, ns === undefined ? w : { ...w, namespace: ns })) add({ kind: "Pod", name: p.metadata.name })
+    for (const p of podsOfWorkload(cluster, ns === undefined ? w : { ...w, namespace: ns }))
+      add({ kind: "Pod", name: p.metadata.name })
   }
   for (const name of f.pods ?? []) {
     add({ kind: "Pod", name })
@@ -45,7 +46,8 @@ export const focusSet = (cluster: Cluster): ReadonlySet<string> => {
     for (const ing of cluster.ingresses) {
       for (const rule of ing.spec?.rules ?? []) {
         if (rule.host !== host) continue
-        for (const p of rule.http?.paths ?? []) if (p.backend?.service?.name !== undefined) services.push(p.backend.service.name)
+        for (const p of rule.http?.paths ?? [])
+          if (p.backend?.service?.name !== undefined) services.push(p.backend.service.name)
       }
     }
   }
@@ -65,12 +67,15 @@ export const focusSet = (cluster: Cluster): ReadonlySet<string> => {
 export const relevance = (cluster: Cluster, focus: ReadonlySet<string>, f: Finding): number => {
   let bonus = 0
   const f0 = cluster.focus
-  const primary = f0.kind !== undefined && f0.name !== undefined && f.object.kind === f0.kind && f.object.name === f0.name
+  const primary =
+    f0.kind !== undefined && f0.name !== undefined && f.object.kind === f0.kind && f.object.name === f0.name
   if (focus.has(key(f.object))) bonus += primary ? 35 : 30
   else if (f.related.some((r) => focus.has(key(r)))) bonus += 20
   const ns = cluster.focus.namespace
   if (ns !== undefined) {
-    const nss = [f.object.namespace, ...f.related.map((r) => (r.kind === "Namespace" ? r.name : r.namespace))].filter((x) => x !== undefined)
+    const nss = [f.object.namespace, ...f.related.map((r) => (r.kind === "Namespace" ? r.name : r.namespace))].filter(
+      (x) => x !== undefined
+    )
     if (nss.includes(ns)) bonus += 8
     else if (nss.length > 0) bonus -= 15
   }
@@ -102,16 +107,31 @@ export const conclude = (cluster: Cluster, findings: ReadonlyArray<Finding>): Co
       suggested_root_cause: checkedSummary(cluster),
       confidence: "low",
       findings: [],
-      next_steps: ["Check the application's own metrics and traces, and recent changes (deploys, config, dependencies)."]
+      next_steps: [
+        "Check the application's own metrics and traces, and recent changes (deploys, config, dependencies)."
+      ]
     }
   }
   let sentence = top.f.summary
-  const rollout = ranked.find((r) => r.f.analyzer === "rollout" && r.f.score >= 35 && r.f !== top.f && (key(r.f.object) === key(top.f.object) || top.f.related.some((x) => r.f.related.some((y) => key(x) === key(y)))))
+  const rollout = ranked.find(
+    (r) =>
+      r.f.analyzer === "rollout" &&
+      r.f.score >= 35 &&
+      r.f !== top.f &&
+      (key(r.f.object) === key(top.f.object) || top.f.related.some((x) => r.f.related.some((y) => key(x) === key(y))))
+  )
   if (rollout !== undefined && top.f.analyzer !== "rollout") sentence = `${sentence} ${rollout.f.summary}`
   let confidence = top.f.confidence
   if (top.w < 50) confidence = "low"
   const runnerUp = ranked[1]
-  if (runnerUp !== undefined && runnerUp.w >= top.w - 3 && key(runnerUp.f.object) !== key(top.f.object) && runnerUp.f.analyzer !== "rollout" && !top.f.summary.includes(runnerUp.f.summary) && !runnerUp.f.summary.includes(top.f.summary)) {
+  if (
+    runnerUp !== undefined &&
+    runnerUp.w >= top.w - 3 &&
+    key(runnerUp.f.object) !== key(top.f.object) &&
+    runnerUp.f.analyzer !== "rollout" &&
+    !top.f.summary.includes(runnerUp.f.summary) &&
+    !runnerUp.f.summary.includes(top.f.summary)
+  ) {
     confidence = downgrade(confidence)
   }
   const steps = [...new Set([...top.f.next_steps, ...(ranked[1]?.f.next_steps ?? [])])].slice(0, 5)

@@ -24,9 +24,11 @@ export const configSources = (pod: Pod, container: Container): ReadonlyArray<Con
   }
   for (const e of container.env ?? []) {
     const cm = e.valueFrom?.configMapKeyRef
-    if (cm?.name !== undefined) out.push({ kind: "ConfigMap", name: cm.name, via: "env", variable: e.name, key: cm.key })
+    if (cm?.name !== undefined)
+      out.push({ kind: "ConfigMap", name: cm.name, via: "env", variable: e.name, key: cm.key })
     const sec = e.valueFrom?.secretKeyRef
-    if (sec?.name !== undefined) out.push({ kind: "Secret", name: sec.name, via: "env", variable: e.name, key: sec.key })
+    if (sec?.name !== undefined)
+      out.push({ kind: "Secret", name: sec.name, via: "env", variable: e.name, key: sec.key })
   }
   const mounted = new Set((container.volumeMounts ?? []).map((m) => m.name))
   for (const v of pod.spec?.volumes ?? []) {
@@ -38,7 +40,9 @@ export const configSources = (pod: Pod, container: Container): ReadonlyArray<Con
 }
 
 const findConfigMap = (cluster: Cluster, name: string, ns: string | undefined): ConfigMap | undefined =>
-  cluster.configMaps.find((c) => c.metadata.name === name && (ns === undefined || nsOf(c) === undefined || nsOf(c) === ns))
+  cluster.configMaps.find(
+    (c) => c.metadata.name === name && (ns === undefined || nsOf(c) === undefined || nsOf(c) === ns)
+  )
 
 const keysOf = (cluster: Cluster, src: ConfigSource, ns: string | undefined): ReadonlyArray<string> | undefined => {
   if (src.kind === "ConfigMap") {
@@ -71,7 +75,10 @@ export const explainMissingVariable = (
     if (src !== undefined) {
       const keys = keysOf(cluster, src, ns)
       if (keys === undefined && src.kind === "ConfigMap" && cluster.configMaps.length > 0) {
-        return { text: `${variable} comes from ${src.kind} ${src.name} key ${src.key ?? "?"}, and ${src.kind} ${src.name} does not exist`, objects: [src] }
+        return {
+          text: `${variable} comes from ${src.kind} ${src.name} key ${src.key ?? "?"}, and ${src.kind} ${src.name} does not exist`,
+          objects: [src]
+        }
       }
       if (keys !== undefined && src.key !== undefined && !keys.includes(src.key)) {
         const alt = similarName(src.key, keys)
@@ -90,7 +97,10 @@ export const explainMissingVariable = (
   if (withKeys.length > 0 && withKeys.every((k) => !k.keys.includes(variable))) {
     const main = withKeys[0]
     if (main !== undefined) {
-      const alt = similarName(variable, withKeys.flatMap((k) => [...k.keys]))
+      const alt = similarName(
+        variable,
+        withKeys.flatMap((k) => [...k.keys])
+      )
       const names = withKeys.map((k) => `${k.s.kind} ${k.s.name}`).join(" and ")
       return {
         text: `${names} (loaded via envFrom) ${withKeys.length > 1 ? "have" : "has"} no ${variable} key${alt === undefined ? "" : ` (it has ${alt} instead)`}, and the container env does not set it`,
@@ -100,7 +110,10 @@ export const explainMissingVariable = (
   }
   if (bulk.length > 0) {
     const names = bulk.map((s) => `${s.kind} ${s.name}`).join(", ")
-    return { text: `${variable} is not set in the container env; it would have to come from ${names} (loaded via envFrom)`, objects: bulk }
+    return {
+      text: `${variable} is not set in the container env; it would have to come from ${names} (loaded via envFrom)`,
+      objects: bulk
+    }
   }
   return { text: `${variable} is not defined in the container's env or envFrom sources`, objects: [] }
 }
@@ -123,7 +136,9 @@ export const locateValue = (
   value: string | undefined
 ): ValueLocation | undefined => {
   const ns = nsOf(pod)
-  const names = configSources(pod, container).filter((s) => s.kind === "ConfigMap").map((s) => s.name)
+  const names = configSources(pod, container)
+    .filter((s) => s.kind === "ConfigMap")
+    .map((s) => s.name)
   const keyRe = key === undefined ? undefined : new RegExp(`(^|[\\s"'{,_-])${escapeRe(key)}["']?\\s*[:=]`, "i")
   const valRe = value === undefined ? undefined : new RegExp(`[:=]\\s*["']?${escapeRe(value)}["']?\\s*(#.*)?$`)
   for (const name of names) {
@@ -135,7 +150,8 @@ export const locateValue = (
       for (const line of text.split("\n")) {
         const keyOk = keyRe === undefined || keyRe.test(line)
         const valOk = valRe === undefined || valRe.test(line)
-        if (keyOk && valOk && (keyRe !== undefined || valRe !== undefined)) return { configMap: name, dataKey, line: line.trim() }
+        if (keyOk && valOk && (keyRe !== undefined || valRe !== undefined))
+          return { configMap: name, dataKey, line: line.trim() }
       }
     }
   }

@@ -66,15 +66,66 @@ const KIND_WORDS: ReadonlyArray<readonly [RegExp, string]> = [
 const kindOfWord = (w: string): string | undefined => KIND_WORDS.find(([re]) => re.test(w))?.[1]
 
 const REASONS = [
-  "CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "CreateContainerConfigError", "CreateContainerError", "InvalidImageName",
-  "OOMKilled", "Evicted", "Pending", "Terminating", "ContainerCreating", "ProgressDeadlineExceeded", "BackoffLimitExceeded",
-  "DeadlineExceeded", "NotReady", "DiskPressure", "MemoryPressure", "PIDPressure", "FailedScheduling", "FailedMount", "Unhealthy",
-  "Init:CrashLoopBackOff", "Init:Error", "RunContainerError", "NodeNotReady"
+  "CrashLoopBackOff",
+  "ImagePullBackOff",
+  "ErrImagePull",
+  "CreateContainerConfigError",
+  "CreateContainerError",
+  "InvalidImageName",
+  "OOMKilled",
+  "Evicted",
+  "Pending",
+  "Terminating",
+  "ContainerCreating",
+  "ProgressDeadlineExceeded",
+  "BackoffLimitExceeded",
+  "DeadlineExceeded",
+  "NotReady",
+  "DiskPressure",
+  "MemoryPressure",
+  "PIDPressure",
+  "FailedScheduling",
+  "FailedMount",
+  "Unhealthy",
+  "Init:CrashLoopBackOff",
+  "Init:Error",
+  "RunContainerError",
+  "NodeNotReady"
 ]
 
 const STOP = new Set([
-  "the", "a", "an", "our", "my", "this", "that", "all", "every", "both", "prod", "production", "staging", "dev", "order", "case",
-  "progress", "place", "time", "front", "use", "it", "them", "there", "here", "front", "line", "total", "general", "parallel", "effect", "short"
+  "the",
+  "a",
+  "an",
+  "our",
+  "my",
+  "this",
+  "that",
+  "all",
+  "every",
+  "both",
+  "prod",
+  "production",
+  "staging",
+  "dev",
+  "order",
+  "case",
+  "progress",
+  "place",
+  "time",
+  "front",
+  "use",
+  "it",
+  "them",
+  "there",
+  "here",
+  "front",
+  "line",
+  "total",
+  "general",
+  "parallel",
+  "effect",
+  "short"
 ])
 
 const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/
@@ -89,8 +140,16 @@ const push = (m: Map<string, Array<string>>, kind: string, name: string): void =
 export const knownNamesFromSnapshot = (snapshot: ClusterSnapshot): KnownNames => {
   const c = decodeSnapshot(snapshot)
   const objects: Array<KnownObject> = []
-  const add = (kind: string, list: ReadonlyArray<{ readonly metadata: { readonly name: string; readonly namespace?: string } }>) => {
-    for (const o of list) objects.push(o.metadata.namespace === undefined ? { kind, name: o.metadata.name } : { kind, name: o.metadata.name, namespace: o.metadata.namespace })
+  const add = (
+    kind: string,
+    list: ReadonlyArray<{ readonly metadata: { readonly name: string; readonly namespace?: string } }>
+  ) => {
+    for (const o of list)
+      objects.push(
+        o.metadata.namespace === undefined
+          ? { kind, name: o.metadata.name }
+          : { kind, name: o.metadata.name, namespace: o.metadata.namespace }
+      )
   }
   add("Pod", c.pods)
   add("Deployment", c.deployments)
@@ -104,19 +163,47 @@ export const knownNamesFromSnapshot = (snapshot: ClusterSnapshot): KnownNames =>
   add("Secret", c.secrets)
   add("PersistentVolumeClaim", c.pvcs)
   add("Ingress", c.ingresses)
-  for (const p of c.pods) for (const ct of [...(p.spec?.containers ?? []), ...(p.spec?.initContainers ?? [])]) objects.push({ kind: "Container", name: ct.name, ...(p.metadata.namespace === undefined ? {} : { namespace: p.metadata.namespace }) })
+  for (const p of c.pods)
+    for (const ct of [...(p.spec?.containers ?? []), ...(p.spec?.initContainers ?? [])])
+      objects.push({
+        kind: "Container",
+        name: ct.name,
+        ...(p.metadata.namespace === undefined ? {} : { namespace: p.metadata.namespace })
+      })
   const namespaces = [...new Set(objects.map((o) => o.namespace).filter((n): n is string => n !== undefined))]
   const hosts = c.ingresses.flatMap((i) =>
     (i.spec?.rules ?? []).flatMap((r) =>
       (r.http?.paths ?? []).flatMap((p) =>
-        r.host === undefined || p.backend?.service?.name === undefined ? [] : [{ host: r.host, service: p.backend.service.name, ...(i.metadata.namespace === undefined ? {} : { namespace: i.metadata.namespace }) }]
+        r.host === undefined || p.backend?.service?.name === undefined
+          ? []
+          : [
+              {
+                host: r.host,
+                service: p.backend.service.name,
+                ...(i.metadata.namespace === undefined ? {} : { namespace: i.metadata.namespace })
+              }
+            ]
       )
     )
   )
   return { namespaces, objects, hosts }
 }
 
-const RESOLVE_ORDER = ["Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job", "Pod", "Service", "Node", "ConfigMap", "Secret", "PersistentVolumeClaim", "Ingress", "Container"]
+const RESOLVE_ORDER = [
+  "Deployment",
+  "StatefulSet",
+  "DaemonSet",
+  "CronJob",
+  "Job",
+  "Pod",
+  "Service",
+  "Node",
+  "ConfigMap",
+  "Secret",
+  "PersistentVolumeClaim",
+  "Ingress",
+  "Container"
+]
 
 const FIELD: Readonly<Record<string, keyof ExtractedEntities>> = {
   Pod: "pods",
@@ -152,8 +239,16 @@ export const extractEntities = (description: string, known?: KnownNames): Extrac
   }
 
   // ns/name and -n ns / --namespace ns / namespace ns / "ns namespace"
-  for (const m of text.matchAll(/(?:^|\s)(?:-n|--namespace(?:=|\s))\s*([a-z0-9][-a-z0-9]*)/g)) if (m[1] !== undefined) addNs(m[1])
-  for (const m of text.matchAll(/\bnamespace[:\s]+["'`]?([a-z0-9][-a-z0-9]*)["'`]?/gi)) if (m[1] !== undefined && !STOP.has(m[1]) && kindOfWord(m[1]) === undefined && (known === undefined || knownNs.has(m[1]))) addNs(m[1])
+  for (const m of text.matchAll(/(?:^|\s)(?:-n|--namespace(?:=|\s))\s*([a-z0-9][-a-z0-9]*)/g))
+    if (m[1] !== undefined) addNs(m[1])
+  for (const m of text.matchAll(/\bnamespace[:\s]+["'`]?([a-z0-9][-a-z0-9]*)["'`]?/gi))
+    if (
+      m[1] !== undefined &&
+      !STOP.has(m[1]) &&
+      kindOfWord(m[1]) === undefined &&
+      (known === undefined || knownNs.has(m[1]))
+    )
+      addNs(m[1])
   for (const m of text.matchAll(/\b(?:the\s+)?["'`]?([a-z0-9][-a-z0-9]*)["'`]?\s+(?:namespace|ns)\b/gi)) {
     const ns = m[1]?.toLowerCase()
     if (ns !== undefined && !STOP.has(ns) && (known === undefined || knownNs.has(ns))) addNs(ns)
@@ -167,10 +262,16 @@ export const extractEntities = (description: string, known?: KnownNames): Extrac
       if (kind !== undefined) note(kind, name, m.index ?? 0)
     }
   }
-  for (const m of text.matchAll(/\b(?:in|from|within|to)\s+(?:the\s+)?([a-z0-9][-a-z0-9]*)\b(?!\s*(?:namespace|ns)\b)/g)) {
+  for (const m of text.matchAll(
+    /\b(?:in|from|within|to)\s+(?:the\s+)?([a-z0-9][-a-z0-9]*)\b(?!\s*(?:namespace|ns)\b)/g
+  )) {
     const ns = m[1]
     if (ns === undefined || STOP.has(ns)) continue
-    if (known !== undefined ? knownNs.has(ns) : /^(?:in|within)\s/.test(m[0]) && ns.length > 2 && !/^\d/.test(ns) && !kindOfWord(ns)) {
+    if (
+      known !== undefined
+        ? knownNs.has(ns)
+        : /^(?:in|within)\s/.test(m[0]) && ns.length > 2 && !/^\d/.test(ns) && !kindOfWord(ns)
+    ) {
       if (known === undefined && namespaces.length > 0) continue
       addNs(ns)
     }
@@ -186,13 +287,17 @@ export const extractEntities = (description: string, known?: KnownNames): Extrac
   for (const m of text.matchAll(/\b([A-Za-z0-9][-A-Za-z0-9.]*[A-Za-z0-9])\s+([A-Za-z]+)\b/g)) {
     const kind = kindOfWord(m[2] ?? "")
     const name = (m[1] ?? "").toLowerCase()
-    if (kind === undefined || kind === "Node" || !NAME.test(name) || STOP.has(name) || kindOfWord(name) !== undefined) continue
+    if (kind === undefined || kind === "Node" || !NAME.test(name) || STOP.has(name) || kindOfWord(name) !== undefined)
+      continue
     if (known === undefined ? /-/.test(name) && kind !== "Pod" : exists(kind, name)) note(kind, name, m.index ?? 0)
   }
   // node names that look like cloud hostnames
-  for (const m of text.matchAll(/\b(ip-\d{1,3}-\d{1,3}-\d{1,3}-\d{1,3}(?:\.[a-z0-9-]+)*|gke-[a-z0-9-]+|aks-[a-z0-9-]+)\b/g)) {
+  for (const m of text.matchAll(
+    /\b(ip-\d{1,3}-\d{1,3}-\d{1,3}-\d{1,3}(?:\.[a-z0-9-]+)*|gke-[a-z0-9-]+|aks-[a-z0-9-]+)\b/g
+  )) {
     const name = m[1] ?? ""
-    const full = knownObjs.find((o) => o.kind === "Node" && (o.name === name || o.name.startsWith(`${name}.`)))?.name ?? name
+    const full =
+      knownObjs.find((o) => o.kind === "Node" && (o.name === name || o.name.startsWith(`${name}.`)))?.name ?? name
     note("Node", full, m.index ?? 0)
   }
   // pod-looking tokens: name-<hash>-<5> and statefulset ordinals
@@ -205,7 +310,12 @@ export const extractEntities = (description: string, known?: KnownNames): Extrac
     for (const m of text.matchAll(/[A-Za-z0-9][-A-Za-z0-9.]*[A-Za-z0-9]/g)) {
       const tok = m[0].toLowerCase().replace(/\.$/, "")
       if (STOP.has(tok) || (!tok.includes("-") && tok.length < 4)) continue
-      const kinds = knownObjs.filter((o) => o.name === tok && (namespaces.length === 0 || o.namespace === undefined || namespaces.includes(o.namespace))).map((o) => o.kind)
+      const kinds = knownObjs
+        .filter(
+          (o) =>
+            o.name === tok && (namespaces.length === 0 || o.namespace === undefined || namespaces.includes(o.namespace))
+        )
+        .map((o) => o.kind)
       for (const k of RESOLVE_ORDER) {
         if (!kinds.includes(k)) continue
         if (k === "Container" && kinds.length > 1) continue
@@ -225,14 +335,28 @@ export const extractEntities = (description: string, known?: KnownNames): Extrac
       if (route.namespace !== undefined) addNs(route.namespace)
     }
   }
-  for (const m of text.matchAll(/\bcontainer\s+["'`]?([a-z0-9][-a-z0-9]*)/gi)) if (m[1] !== undefined && !STOP.has(m[1])) push(byKind, "Container", m[1].toLowerCase())
-  const alertnames = [...new Set([...text.matchAll(/\b(?:alertname[=:]\s*)?((?:Kube|Node|Prometheus|Alertmanager|Target|Watchdog)?[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]+){2,})\b/g)].map((m) => m[1] ?? "").filter((a) => a !== "" && !REASONS.includes(a)))]
+  for (const m of text.matchAll(/\bcontainer\s+["'`]?([a-z0-9][-a-z0-9]*)/gi))
+    if (m[1] !== undefined && !STOP.has(m[1])) push(byKind, "Container", m[1].toLowerCase())
+  const alertnames = [
+    ...new Set(
+      [
+        ...text.matchAll(
+          /\b(?:alertname[=:]\s*)?((?:Kube|Node|Prometheus|Alertmanager|Target|Watchdog)?[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]+){2,})\b/g
+        )
+      ]
+        .map((m) => m[1] ?? "")
+        .filter((a) => a !== "" && !REASONS.includes(a))
+    )
+  ]
   const reasons = REASONS.filter((r) => new RegExp(`\\b${r.replace(":", "\\:")}\\b`, "i").test(text))
 
   // namespace from the resolved object when the text gave none
   if (namespaces.length === 0 && known !== undefined) {
     const first = [...order].sort((a, b) => a.at - b.at).find((o) => o.kind !== "Node" && o.kind !== "Container")
-    const candidates = first === undefined ? [] : [...new Set(knownObjs.filter((o) => o.kind === first.kind && o.name === first.name).map((o) => o.namespace))]
+    const candidates =
+      first === undefined
+        ? []
+        : [...new Set(knownObjs.filter((o) => o.kind === first.kind && o.name === first.name).map((o) => o.namespace))]
     if (candidates.length === 1 && candidates[0] !== undefined) addNs(candidates[0])
   }
   const primary = [...order]

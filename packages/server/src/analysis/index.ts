@@ -60,7 +60,10 @@ export const runAnalyzers = (snapshot: ClusterSnapshot): ReadonlyArray<Finding> 
 /** Diagnoses a gathered snapshot: runs all analyzers and concludes with a ranked root cause. Pure; never throws. */
 export const analyze = (snapshot: ClusterSnapshot): Conclusion => {
   const cluster = decodeSnapshot(snapshot)
-  return conclude(cluster, ANALYZERS.flatMap((a) => a(cluster)))
+  return conclude(
+    cluster,
+    ANALYZERS.flatMap((a) => a(cluster))
+  )
 }
 
 export { extractEntities, knownNamesFromSnapshot } from "./entities.js"

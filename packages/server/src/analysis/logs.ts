@@ -34,7 +34,8 @@ export interface LogSignal {
   readonly port?: string
 }
 
-const isRecord = (u: unknown): u is Readonly<Record<string, unknown>> => typeof u === "object" && u !== null && !Array.isArray(u)
+const isRecord = (u: unknown): u is Readonly<Record<string, unknown>> =>
+  typeof u === "object" && u !== null && !Array.isArray(u)
 
 const MAX_LINE = 300
 
@@ -46,7 +47,9 @@ export const readableLine = (raw: string): string => {
       const parsed: unknown = JSON.parse(line)
       if (isRecord(parsed)) {
         const msg = [parsed["msg"], parsed["message"], parsed["event"]].find((v) => typeof v === "string")
-        const err = [parsed["error"], parsed["err"], parsed["exception"], parsed["reason"]].find((v) => typeof v === "string")
+        const err = [parsed["error"], parsed["err"], parsed["exception"], parsed["reason"]].find(
+          (v) => typeof v === "string"
+        )
         const parts = [msg, err].filter((v): v is string => typeof v === "string")
         if (parts.length > 0) return clip(parts.join(": "))
       }
@@ -59,11 +62,13 @@ export const readableLine = (raw: string): string => {
 
 const clip = (s: string): string => (s.length > MAX_LINE ? `${s.slice(0, MAX_LINE - 1)}…` : s)
 
-const ERROR_LEVEL = /\b(fatal|panic|critical|crit|error|err|severe|emerg)\b|"level":\s*"?(fatal|panic|error|critical|50|60)"?|level=(fatal|panic|error)/i
+const ERROR_LEVEL =
+  /\b(fatal|panic|critical|crit|error|err|severe|emerg)\b|"level":\s*"?(fatal|panic|error|critical|50|60)"?|level=(fatal|panic|error)/i
 
 /** Whether a line reads like an error (level or wording). */
 export const isErrorLine = (line: string): boolean =>
-  ERROR_LEVEL.test(line) || /exception|traceback|failed|refused|cannot|can't|unable|denied|not found|invalid|no such/i.test(line)
+  ERROR_LEVEL.test(line) ||
+  /exception|traceback|failed|refused|cannot|can't|unable|denied|not found|invalid|no such/i.test(line)
 
 const HOST = String.raw`([a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9-]+)*)`
 
@@ -73,9 +78,16 @@ const firstHost = (line: string): { readonly host?: string; readonly port?: stri
   if (svc?.[1] !== undefined) return svc[2] === undefined ? { host: svc[1] } : { host: svc[1], port: svc[2] }
   const url = new RegExp(String.raw`[a-z][a-z0-9+.-]*://(?:[^@/\s]+@)?${HOST}(?::(\d+))?`, "i").exec(line)
   if (url?.[1] !== undefined) return url[2] === undefined ? { host: url[1] } : { host: url[1], port: url[2] }
-  const quotedHost = new RegExp(String.raw`(?:host|hostname|addr|address)[=:]\s*['"]?${HOST}['"]?(?:[,\s]+port[=:]\s*(\d+))?`, "i").exec(line)
-  if (quotedHost?.[1] !== undefined) return quotedHost[2] === undefined ? { host: quotedHost[1] } : { host: quotedHost[1], port: quotedHost[2] }
-  const hp = new RegExp(String.raw`(?:dial tcp|connect to|connecting to|connection to|tcp://|@)\s*\[?${HOST}\]?:(\d+)`, "i").exec(line)
+  const quotedHost = new RegExp(
+    String.raw`(?:host|hostname|addr|address)[=:]\s*['"]?${HOST}['"]?(?:[,\s]+port[=:]\s*(\d+))?`,
+    "i"
+  ).exec(line)
+  if (quotedHost?.[1] !== undefined)
+    return quotedHost[2] === undefined ? { host: quotedHost[1] } : { host: quotedHost[1], port: quotedHost[2] }
+  const hp = new RegExp(
+    String.raw`(?:dial tcp|connect to|connecting to|connection to|tcp://|@)\s*\[?${HOST}\]?:(\d+)`,
+    "i"
+  ).exec(line)
   if (hp?.[1] !== undefined && hp[2] !== undefined) return { host: hp[1], port: hp[2] }
   const loose = new RegExp(String.raw`\b${HOST}:(\d{2,5})\b`).exec(line)
   if (loose?.[1] !== undefined && loose[2] !== undefined) return { host: loose[1], port: loose[2] }
@@ -115,7 +127,9 @@ const envVarName = (line: string): string | undefined => {
 }
 
 const quotedValue = (line: string): string | undefined => {
-  const all = [...line.matchAll(/["'`]([^"'`]{1,60})["'`]/g)].map((m) => m[1]).filter((v): v is string => v !== undefined)
+  const all = [...line.matchAll(/["'`]([^"'`]{1,60})["'`]/g)]
+    .map((m) => m[1])
+    .filter((v): v is string => v !== undefined)
   return all.at(-1)
 }
 
@@ -138,7 +152,9 @@ const configKey = (line: string): string | undefined => {
     /(?:key|field|option|setting|parameter|property)\s+["'`]?([A-Za-z_][A-Za-z0-9_.-]*)["'`]?/i.exec(line) ??
     /["'`]?([A-Za-z_][A-Za-z0-9_.-]*)["'`]?\s*[:=]\s*invalid/i.exec(line)
   const key = m?.[1]
-  return key !== undefined && !["value", "syntax", "config", "configuration", "duration"].includes(key.toLowerCase()) ? key : undefined
+  return key !== undefined && !["value", "syntax", "config", "configuration", "duration"].includes(key.toLowerCase())
+    ? key
+    : undefined
 }
 
 type Matcher = (line: string) => Omit<LogSignal, "line"> | undefined
@@ -149,7 +165,10 @@ const MATCHERS: ReadonlyArray<Matcher> = [
     return key === undefined ? undefined : { kind: "missing-env", key }
   },
   (l) => {
-    const m = /(?:missing|required) (?:required )?(?:config(?:uration)? )?(?:key|setting|option|property|field)\s*[:=]?\s*["'`]?([A-Za-z_][A-Za-z0-9_.-]*)/i.exec(l)
+    const m =
+      /(?:missing|required) (?:required )?(?:config(?:uration)? )?(?:key|setting|option|property|field)\s*[:=]?\s*["'`]?([A-Za-z_][A-Za-z0-9_.-]*)/i.exec(
+        l
+      )
     return m?.[1] === undefined ? undefined : { kind: "missing-config", key: m[1] }
   },
   (l) => {
@@ -159,34 +178,61 @@ const MATCHERS: ReadonlyArray<Matcher> = [
     return { kind: "invalid-config", ...(key === undefined ? {} : { key }), ...(value === undefined ? {} : { value }) }
   },
   (l) =>
-    /\bincompatible\b|not compatible|unsupported (?:version|format|schema)|version mismatch|requires? (?:a )?(?:newer|older|version)|was (?:created|initialized|written) by (?:an? )?(?:older|newer|version)/i.test(l)
+    /\bincompatible\b|not compatible|unsupported (?:version|format|schema)|version mismatch|requires? (?:a )?(?:newer|older|version)|was (?:created|initialized|written) by (?:an? )?(?:older|newer|version)/i.test(
+      l
+    )
       ? { kind: "incompatible" }
       : undefined,
   (l) => {
-    if (!/NXDOMAIN|no such host|could not translate host name|ENOTFOUND|EAI_AGAIN|UnknownHostException|Name or service not known|Temporary failure in name resolution|did not resolve|server can't find|nodename nor servname/i.test(l)) return undefined
+    if (
+      !/NXDOMAIN|no such host|could not translate host name|ENOTFOUND|EAI_AGAIN|UnknownHostException|Name or service not known|Temporary failure in name resolution|did not resolve|server can't find|nodename nor servname/i.test(
+        l
+      )
+    )
+      return undefined
     const host = dnsName(l)
     return host === undefined ? { kind: "dns" } : { kind: "dns", host }
   },
   (l) => {
-    if (!/connection refused|ECONNREFUSED|Connection reset by peer|ECONNRESET|no healthy upstream|upstream connect error/i.test(l)) return undefined
+    if (
+      !/connection refused|ECONNREFUSED|Connection reset by peer|ECONNRESET|no healthy upstream|upstream connect error/i.test(
+        l
+      )
+    )
+      return undefined
     return { kind: "connection-refused", ...firstHost(l) }
   },
   (l) => {
-    if (!/i\/o timeout|context deadline exceeded|timed? ?out|ETIMEDOUT|deadline exceeded|Read timed out/i.test(l)) return undefined
+    if (!/i\/o timeout|context deadline exceeded|timed? ?out|ETIMEDOUT|deadline exceeded|Read timed out/i.test(l))
+      return undefined
     return { kind: "timeout", ...firstHost(l) }
   },
   (l) =>
-    /x509:|certificate (?:has )?expired|certificate verify failed|certificate signed by unknown authority|SSLHandshakeException|tls: (?:bad|handshake|failed)|PKIX path/i.test(l)
+    /x509:|certificate (?:has )?expired|certificate verify failed|certificate signed by unknown authority|SSLHandshakeException|tls: (?:bad|handshake|failed)|PKIX path/i.test(
+      l
+    )
       ? { kind: "tls", ...firstHost(l) }
       : undefined,
   (l) => {
-    if (!/forbidden|permission denied|access denied|AccessDenied|EACCES|unauthorized|\b403\b|cannot (?:get|list|watch|create|update|patch|delete) resource/i.test(l)) return undefined
+    if (
+      !/forbidden|permission denied|access denied|AccessDenied|EACCES|unauthorized|\b403\b|cannot (?:get|list|watch|create|update|patch|delete) resource/i.test(
+        l
+      )
+    )
+      return undefined
     return { kind: "permission" }
   },
-  (l) => (/OutOfMemoryError|out of memory|Cannot allocate memory|heap out of memory|MemoryError|OOM/i.test(l) ? { kind: "out-of-memory" } : undefined),
-  (l) => (/No space left on device|ENOSPC|disk (?:is )?full|disk quota exceeded/i.test(l) ? { kind: "disk-full" } : undefined),
+  (l) =>
+    /OutOfMemoryError|out of memory|Cannot allocate memory|heap out of memory|MemoryError|OOM/i.test(l)
+      ? { kind: "out-of-memory" }
+      : undefined,
+  (l) =>
+    /No space left on device|ENOSPC|disk (?:is )?full|disk quota exceeded/i.test(l) ? { kind: "disk-full" } : undefined,
   (l) => {
-    const m = /exec:? ["']?([^"'\s:]+)["']?: (?:executable file not found|no such file or directory)|exec (?:format error)|([^\s:]+): (?:command not found|not found)$/i.exec(l)
+    const m =
+      /exec:? ["']?([^"'\s:]+)["']?: (?:executable file not found|no such file or directory)|exec (?:format error)|([^\s:]+): (?:command not found|not found)$/i.exec(
+        l
+      )
     if (m === null) return undefined
     const key = m[1] ?? m[2]
     return key === undefined ? { kind: "exec-not-found" } : { kind: "exec-not-found", key }
@@ -242,14 +288,16 @@ export const logSignals = (log: string): ReadonlyArray<LogSignal> => {
     for (const m of MATCHERS) {
       const hit = m(line)
       if (hit !== undefined) {
-        if ((hit.kind === "timeout" || hit.kind === "permission" || hit.kind === "out-of-memory") && !isErrorLine(line)) continue
+        if ((hit.kind === "timeout" || hit.kind === "permission" || hit.kind === "out-of-memory") && !isErrorLine(line))
+          continue
         const full = withDetail(lines, i)
         if (full !== line) skip = i + 1
         out.push({ ...hit, line: full })
         return
       }
     }
-    if (ERROR_LEVEL.test(raw) && /fatal|panic|critical|"level":\s*"?(fatal|panic|60)/i.test(raw)) out.push({ kind: "fatal", line: withDetail(lines, i) })
+    if (ERROR_LEVEL.test(raw) && /fatal|panic|critical|"level":\s*"?(fatal|panic|60)/i.test(raw))
+      out.push({ kind: "fatal", line: withDetail(lines, i) })
   })
   const exc = exceptionLine(lines)
   if (exc !== undefined) out.push({ kind: "exception", line: clip(exc) })
@@ -267,7 +315,10 @@ export const decisiveSignal = (log: string): LogSignal | undefined => {
     const last = hits.at(-1)
     if (last !== undefined) return last
   }
-  const lines = log.split("\n").map(readableLine).filter((l) => l !== "")
+  const lines = log
+    .split("\n")
+    .map(readableLine)
+    .filter((l) => l !== "")
   const lastError = [...lines].reverse().find((l) => ERROR_LEVEL.test(l))
   return lastError === undefined ? undefined : { kind: "fatal", line: lastError }
 }
@@ -281,7 +332,8 @@ export const listeningPorts = (log: string): ReadonlyArray<number> => {
     // Skip clauses that say a listener was removed/disabled.
     const clauses = line.split(/[(;]/).filter((c) => !/removed|disabled|deprecated|no longer/i.test(c))
     for (const c of clauses) {
-      for (const m of c.matchAll(/(?:(?:^|[\s(="'\]]|0\.0\.0\.0|localhost|\*):|\bport\s*[=:]?\s*)(\d{2,5})\b/gi)) if (m[1] !== undefined) ports.add(Number(m[1]))
+      for (const m of c.matchAll(/(?:(?:^|[\s(="'\]]|0\.0\.0\.0|localhost|\*):|\bport\s*[=:]?\s*)(\d{2,5})\b/gi))
+        if (m[1] !== undefined) ports.add(Number(m[1]))
     }
   }
   return [...ports]

@@ -2,8 +2,27 @@
  * Kubernetes resource quantities (`500m`, `1.5`, `768Mi`, `2G`) and JVM heap flags, parsed without throwing.
  */
 
-const BINARY: Readonly<Record<string, number>> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 }
-const DECIMAL: Readonly<Record<string, number>> = { n: 1e-9, u: 1e-6, m: 1e-3, "": 1, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 }
+const BINARY: Readonly<Record<string, number>> = {
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60
+}
+const DECIMAL: Readonly<Record<string, number>> = {
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  "": 1,
+  k: 1e3,
+  K: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18
+}
 
 /** Parses a quantity into its base unit (cores for CPU, bytes for memory); `undefined` when unparseable. */
 export const parseQuantity = (q: string | number | undefined): number | undefined => {
@@ -31,7 +50,12 @@ export const formatCpu = (millis: number): string =>
 export const formatBytes = (bytes: number): string => {
   const GI = 2 ** 30
   const MI = 2 ** 20
-  if (bytes >= GI) return bytes % GI === 0 ? `${bytes / GI}Gi` : bytes % MI === 0 && bytes < 4 * GI ? `${bytes / MI}Mi` : `${(bytes / GI).toFixed(1)}Gi`
+  if (bytes >= GI)
+    return bytes % GI === 0
+      ? `${bytes / GI}Gi`
+      : bytes % MI === 0 && bytes < 4 * GI
+        ? `${bytes / MI}Mi`
+        : `${(bytes / GI).toFixed(1)}Gi`
   if (bytes >= MI) return bytes % MI === 0 ? `${bytes / MI}Mi` : `${(bytes / MI).toFixed(1)}Mi`
   return bytes >= 1024 && bytes % 1024 === 0 ? `${bytes / 1024}Ki` : `${bytes}B`
 }

@@ -112,7 +112,11 @@ const StateDetail = Schema.Struct({
   startedAt: opt(Str),
   finishedAt: opt(Str)
 })
-const ContainerState = Schema.Struct({ waiting: opt(StateDetail), running: opt(StateDetail), terminated: opt(StateDetail) })
+const ContainerState = Schema.Struct({
+  waiting: opt(StateDetail),
+  running: opt(StateDetail),
+  terminated: opt(StateDetail)
+})
 /** A container state (`waiting`/`running`/`terminated`). */
 export type ContainerState = typeof ContainerState.Type
 const ContainerStatus = Schema.Struct({
@@ -173,7 +177,10 @@ const Workload = Schema.Struct({
       serviceName: opt(Str),
       volumeClaimTemplates: opt(
         Schema.Array(
-          Schema.Struct({ metadata: opt(Schema.Struct({ name: opt(Str) })), spec: opt(Schema.Struct({ storageClassName: opt(Str) })) })
+          Schema.Struct({
+            metadata: opt(Schema.Struct({ name: opt(Str) })),
+            spec: opt(Schema.Struct({ storageClassName: opt(Str) }))
+          })
         )
       )
     })
@@ -192,7 +199,10 @@ const Job = Schema.Struct({
 })
 /** A Job. */
 export type Job = typeof Job.Type
-const CronJob = Schema.Struct({ metadata: ObjectMeta, spec: opt(Schema.Struct({ schedule: opt(Str), suspend: opt(Bool) })) })
+const CronJob = Schema.Struct({
+  metadata: ObjectMeta,
+  spec: opt(Schema.Struct({ schedule: opt(Str), suspend: opt(Bool) }))
+})
 /** A CronJob. */
 export type CronJob = typeof CronJob.Type
 
@@ -269,7 +279,11 @@ export type NetworkPolicy = typeof NetworkPolicy.Type
 const ConfigMap = Schema.Struct({ metadata: ObjectMeta, data: opt(StrMap) })
 /** A ConfigMap. */
 export type ConfigMap = typeof ConfigMap.Type
-const Secret = Schema.Struct({ metadata: ObjectMeta, type: opt(Str), data: opt(Schema.Record({ key: Str, value: Schema.Unknown })) })
+const Secret = Schema.Struct({
+  metadata: ObjectMeta,
+  type: opt(Str),
+  data: opt(Schema.Record({ key: Str, value: Schema.Unknown }))
+})
 /** A Secret (only key names are ever read). */
 export type Secret = typeof Secret.Type
 const ServiceAccount = Schema.Struct({
@@ -287,7 +301,9 @@ const Pvc = Schema.Struct({
 export type Pvc = typeof Pvc.Type
 const Pv = Schema.Struct({
   metadata: ObjectMeta,
-  spec: opt(Schema.Struct({ storageClassName: opt(Str), claimRef: opt(Schema.Struct({ name: opt(Str), namespace: opt(Str) })) })),
+  spec: opt(
+    Schema.Struct({ storageClassName: opt(Str), claimRef: opt(Schema.Struct({ name: opt(Str), namespace: opt(Str) })) })
+  ),
   status: opt(Schema.Struct({ phase: opt(Str) }))
 })
 /** A PersistentVolume. */
@@ -303,7 +319,13 @@ const Node = Schema.Struct({
       taints: opt(Schema.Array(Schema.Struct({ key: Str, value: opt(Str), effect: opt(Str) })))
     })
   ),
-  status: opt(Schema.Struct({ conditions: opt(Schema.Array(Condition)), allocatable: opt(QuantityMap), capacity: opt(QuantityMap) }))
+  status: opt(
+    Schema.Struct({
+      conditions: opt(Schema.Array(Condition)),
+      allocatable: opt(QuantityMap),
+      capacity: opt(QuantityMap)
+    })
+  )
 })
 /** A Node. */
 export type Node = typeof Node.Type
@@ -343,7 +365,9 @@ const Hpa = Schema.Struct({
       maxReplicas: opt(Num)
     })
   ),
-  status: opt(Schema.Struct({ currentReplicas: opt(Num), desiredReplicas: opt(Num), conditions: opt(Schema.Array(Condition)) }))
+  status: opt(
+    Schema.Struct({ currentReplicas: opt(Num), desiredReplicas: opt(Num), conditions: opt(Schema.Array(Condition)) })
+  )
 })
 /** A HorizontalPodAutoscaler (autoscaling/v2 or v1). */
 export type Hpa = typeof Hpa.Type

@@ -36,7 +36,10 @@ export const toWireFindings = (findings: ReadonlyArray<Finding>): ReadonlyArray<
     WireFinding.make({
       analyzer: f.analyzer,
       title: f.title,
-      object: f.object.namespace !== undefined ? { kind: f.object.kind, name: f.object.name, namespace: f.object.namespace } : { kind: f.object.kind, name: f.object.name },
+      object:
+        f.object.namespace !== undefined
+          ? { kind: f.object.kind, name: f.object.name, namespace: f.object.namespace }
+          : { kind: f.object.kind, name: f.object.name },
       summary: f.summary,
       severity: f.severity,
       confidence: f.confidence,
@@ -60,7 +63,10 @@ export const analyzerOutcome = (triage: TriageResult): InvestigationOutcome => {
 }
 
 /** Builds the investigate function from the triage and an optional LLM path. */
-export const makeDiagnosis = (options: { readonly llm?: LlmInvestigate | undefined; readonly triage?: TriageOptions }) =>
+export const makeDiagnosis = (options: {
+  readonly llm?: LlmInvestigate | undefined
+  readonly triage?: TriageOptions
+}) =>
   Effect.gen(function* () {
     const mcp = yield* McpToolManager
     const graph = yield* KnowledgeGraph

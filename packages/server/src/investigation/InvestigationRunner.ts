@@ -118,11 +118,7 @@ const make = Effect.gen(function* () {
         failure._tag === "Some" ? failure.value.message : "internal error during the investigation (see server logs)"
       if (failure._tag === "Some") yield* Effect.logWarning("investigation failed", failure.value.message)
       else yield* Effect.logError("investigation crashed", exit.cause)
-      const failed = yield* repo.fail(
-        id,
-        message,
-        failure._tag === "Some" ? failure.value.usage : undefined
-      )
+      const failed = yield* repo.fail(id, message, failure._tag === "Some" ? failure.value.usage : undefined)
       return yield* finish(failed, startedMs)
     }).pipe(
       Effect.onInterrupt(() =>
@@ -142,7 +138,12 @@ const make = Effect.gen(function* () {
     )
 
   /** Queues an investigation: runs `before` (the creation snapshot), waits for a permit, then investigates. */
-  const start = (id: string, correlationId: string, previousAttempts: number, before: Effect.Effect<void> = Effect.void) => {
+  const start = (
+    id: string,
+    correlationId: string,
+    previousAttempts: number,
+    before: Effect.Effect<void> = Effect.void
+  ) => {
     let started = false
     const run = semaphore.withPermits(1)(
       Effect.suspend(() => {

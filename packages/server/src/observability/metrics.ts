@@ -13,8 +13,7 @@ import type * as MetricPair from "effect/MetricPair"
 import { HealthChecks } from "../health/HealthChecks.js"
 import { InvestigationRunner } from "../investigation/InvestigationRunner.js"
 
-const seconds = (start: number, factor: number, count: number) =>
-  MetricBoundaries.exponential({ start, factor, count })
+const seconds = (start: number, factor: number, count: number) => MetricBoundaries.exponential({ start, factor, count })
 
 /** Incidents created, by `source` (api, cli, alertmanager). */
 export const incidentsCreated = Metric.counter("sre_incidents_created_total", {
@@ -267,9 +266,7 @@ export const renderPrometheus = (pairs: ReadonlyArray<MetricPair.MetricPair.Unty
   for (const pair of sorted) {
     const name = metricName(pair.metricKey.name)
     const help = Option.getOrElse(pair.metricKey.description, () => name)
-    const tags = pair.metricKey.tags
-      .map((t) => [t.key, t.value] as const)
-      .sort((a, b) => a[0].localeCompare(b[0]))
+    const tags = pair.metricKey.tags.map((t) => [t.key, t.value] as const).sort((a, b) => a[0].localeCompare(b[0]))
     const state = pair.metricState
     if (MetricState.isCounterState(state)) {
       family(name, "counter", help).lines.push(`${name}${labelText(tags)} ${formatNumber(state.count)}`)

@@ -143,13 +143,17 @@ const make = Effect.gen(function* () {
 
   const findRow = (id: string) =>
     sql<IncidentRow>`SELECT * FROM incidents WHERE id = ${id}`.pipe(
-      Effect.flatMap((rows) => (rows[0] !== undefined ? Effect.succeed(rows[0]) : Effect.fail(IncidentNotFound.forId(id))))
+      Effect.flatMap((rows) =>
+        rows[0] !== undefined ? Effect.succeed(rows[0]) : Effect.fail(IncidentNotFound.forId(id))
+      )
     )
 
   const get = (id: string) =>
     Effect.gen(function* () {
       const row = yield* findRow(id)
-      const steps = yield* sql<{ data: string }>`SELECT data FROM investigation_steps WHERE incident_id = ${id} ORDER BY idx`
+      const steps = yield* sql<{
+        data: string
+      }>`SELECT data FROM investigation_steps WHERE incident_id = ${id} ORDER BY idx`
       const ev = yield* sql<EvidenceRow>`SELECT key, value FROM evidence WHERE incident_id = ${id} ORDER BY seq`
       return yield* decodeIncident(row, steps, ev)
     })
@@ -217,10 +221,11 @@ const make = Effect.gen(function* () {
     list: (query) =>
       Effect.gen(function* () {
         const before = query.cursor !== undefined ? yield* decodeCursor(query.cursor) : Number.MAX_SAFE_INTEGER
-        const rows = yield* (query.status !== undefined
-          ? sql<IncidentRow>`SELECT * FROM incidents WHERE status = ${query.status} AND seq < ${before}
+        const rows = yield* (
+          query.status !== undefined
+            ? sql<IncidentRow>`SELECT * FROM incidents WHERE status = ${query.status} AND seq < ${before}
               ORDER BY seq DESC LIMIT ${query.limit + 1}`
-          : sql<IncidentRow>`SELECT * FROM incidents WHERE seq < ${before} ORDER BY seq DESC LIMIT ${query.limit + 1}`
+            : sql<IncidentRow>`SELECT * FROM incidents WHERE seq < ${before} ORDER BY seq DESC LIMIT ${query.limit + 1}`
         ).pipe(Effect.orDie)
         const page = rows.slice(0, query.limit)
         const items = yield* Effect.forEach(page, (row) =>
@@ -331,15 +336,13 @@ const FingerprintsJson = Schema.parseJson(Schema.Array(Schema.String))
 
 const toLink = (row: AlertGroupRow) =>
   Effect.all({ status: Status(row.status), fingerprints: Schema.decode(FingerprintsJson)(row.fingerprints) }).pipe(
-    Effect.map(
-      ({ fingerprints, status }): AlertGroupLink => ({
-        groupKey: row.group_key,
-        incidentId: row.incident_id,
-        status,
-        completedAt: row.completed_at ?? undefined,
-        fingerprints
-      })
-    ),
+    Effect.map(({ fingerprints, status }): AlertGroupLink => ({
+      groupKey: row.group_key,
+      incidentId: row.incident_id,
+      status,
+      completedAt: row.completed_at ?? undefined,
+      fingerprints
+    })),
     Effect.orDie
   )
 

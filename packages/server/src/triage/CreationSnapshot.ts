@@ -100,10 +100,7 @@ const make = Effect.gen(function* () {
           return statuses.flatMap((s) => {
             const container = typeof s["name"] === "string" ? s["name"] : ""
             const restarted = typeof s["restartCount"] === "number" && s["restartCount"] > 0
-            return [
-              { name, container, previous: false },
-              ...(restarted ? [{ name, container, previous: true }] : [])
-            ]
+            return [{ name, container, previous: false }, ...(restarted ? [{ name, container, previous: true }] : [])]
           })
         }),
         (l) =>

@@ -102,8 +102,16 @@ const describeCall = (inv: ToolInvocation): string => {
 
 /** Container statuses of a pod (init containers included), with the container's name. */
 const containerStatuses = (pod: unknown): ReadonlyArray<{ name: string; status: unknown; init: boolean }> => [
-  ...arr(get(pod, "status", "initContainerStatuses")).map((s) => ({ name: str(get(s, "name")) ?? "", status: s, init: true })),
-  ...arr(get(pod, "status", "containerStatuses")).map((s) => ({ name: str(get(s, "name")) ?? "", status: s, init: false }))
+  ...arr(get(pod, "status", "initContainerStatuses")).map((s) => ({
+    name: str(get(s, "name")) ?? "",
+    status: s,
+    init: true
+  })),
+  ...arr(get(pod, "status", "containerStatuses")).map((s) => ({
+    name: str(get(s, "name")) ?? "",
+    status: s,
+    init: false
+  }))
 ]
 
 /** How badly a pod misbehaves (0 = healthy); used to choose whose logs to read. */
@@ -141,9 +149,13 @@ const inFocus = (pod: unknown, entities: ExtractedEntities): boolean => {
 }
 
 /** Namespaces that logs or the knowledge graph point at (`svc.ns.svc.cluster.local`, `svc.ns:port`). */
-const namespacesInLogs = (logs: Readonly<Record<string, string>>, known: ReadonlySet<string>): ReadonlyArray<string> => {
+const namespacesInLogs = (
+  logs: Readonly<Record<string, string>>,
+  known: ReadonlySet<string>
+): ReadonlyArray<string> => {
   const found = new Set<string>()
-  const re = /\b[a-z0-9]([-a-z0-9]*[a-z0-9])?\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)(?:\.svc(?:\.cluster\.local)?|:\d{2,5})\b/g
+  const re =
+    /\b[a-z0-9]([-a-z0-9]*[a-z0-9])?\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)(?:\.svc(?:\.cluster\.local)?|:\d{2,5})\b/g
   for (const text of Object.values(logs)) {
     for (const m of text.matchAll(re)) {
       const ns = m[2]
@@ -216,7 +228,9 @@ export const runTriage = (
         const stored = String(redactValue(text.length > EVIDENCE_LIMIT ? text.slice(0, EVIDENCE_LIMIT) : text))
         yield* ctx.putEvidence(
           key,
-          text.length > EVIDENCE_LIMIT ? `${stored}\n[... ${text.length - EVIDENCE_LIMIT} characters not stored ...]` : stored
+          text.length > EVIDENCE_LIMIT
+            ? `${stored}\n[... ${text.length - EVIDENCE_LIMIT} characters not stored ...]`
+            : stored
         )
         evidenceKeys.push(key)
         if (indexAs !== undefined) evidenceIndex.set(indexAs, key)
@@ -238,7 +252,9 @@ export const runTriage = (
           `list:${type.kind}:${type.namespaced && namespace !== undefined ? namespace : "*"}`
         )
         if (text === undefined) return
-        const objects = map.parseList(text).filter((o) => type.kind === "Namespace" || get(o, "kind") === undefined || get(o, "kind") === type.kind)
+        const objects = map
+          .parseList(text)
+          .filter((o) => type.kind === "Namespace" || get(o, "kind") === undefined || get(o, "kind") === type.kind)
         if (type.kind === "Namespace") {
           namespaces = objects.map((o) => str(get(o, "metadata", "name"))).filter((n): n is string => n !== undefined)
           return
@@ -260,17 +276,24 @@ export const runTriage = (
     const named = firstGuess.namespaces.filter((n) => knownNs.has(n))
     if (named.length === 0) {
       // no namespace named: list workloads cluster-wide to resolve the names the description uses
-      yield* Effect.forEach(DISCOVERY_TYPES, (t) => listInto(t, undefined), { concurrency: options.concurrency, discard: true })
+      yield* Effect.forEach(DISCOVERY_TYPES, (t) => listInto(t, undefined), {
+        concurrency: options.concurrency,
+        discard: true
+      })
     }
     const known = (): KnownNames => ({ ...knownNamesFromSnapshot(gathered.snapshot()), namespaces })
     let entities = extractEntities(description, known())
     const targetNs = new Set<string>(entities.namespaces.filter((n) => knownNs.has(n)))
     if (targetNs.size === 0) {
       // namespaces of the objects the description named, else of misbehaving pods
-      for (const o of known().objects ?? []) if (matchesEntity(o, entities) && o.namespace !== undefined) targetNs.add(o.namespace)
+      for (const o of known().objects ?? [])
+        if (matchesEntity(o, entities) && o.namespace !== undefined) targetNs.add(o.namespace)
     }
     if (targetNs.size === 0) {
-      const troubled = gathered.list("pods").filter((p) => podTrouble(p) > 0).map(podNamespace)
+      const troubled = gathered
+        .list("pods")
+        .filter((p) => podTrouble(p) > 0)
+        .map(podNamespace)
       for (const ns of troubled.slice(0, 3)) targetNs.add(ns)
     }
     // the knowledge graph's neighbours of what was named
@@ -278,7 +301,9 @@ export const runTriage = (
     for (const svc of kgServices) {
       const hood = yield* graph.neighbourhood(svc.name, svc.namespace)
       if (Option.isSome(hood)) {
-        for (const dep of hood.value.dependencies) if (dep.service.namespace !== undefined && knownNs.has(dep.service.namespace)) targetNs.add(dep.service.namespace)
+        for (const dep of hood.value.dependencies)
+          if (dep.service.namespace !== undefined && knownNs.has(dep.service.namespace))
+            targetNs.add(dep.service.namespace)
       }
     }
 
@@ -286,7 +311,10 @@ export const runTriage = (
     const gatherNamespace = (ns: string) =>
       Effect.forEach(NAMESPACED_TYPES, (t) => listInto(t, ns), { concurrency: options.concurrency, discard: true })
     yield* Effect.forEach([...targetNs], gatherNamespace, { discard: true })
-    yield* Effect.forEach(CLUSTER_TYPES, (t) => listInto(t, undefined), { concurrency: options.concurrency, discard: true })
+    yield* Effect.forEach(CLUSTER_TYPES, (t) => listInto(t, undefined), {
+      concurrency: options.concurrency,
+      discard: true
+    })
     entities = extractEntities(description, known())
 
     // 3. logs of the focus pods and of the pods that misbehave
@@ -298,7 +326,8 @@ export const runTriage = (
             const name = podName(pod)
             const waiting = get(c.status, "state", "waiting") !== undefined
             const neverStarted = waiting && get(c.status, "lastState", "terminated") === undefined
-            const restarted = Number(get(c.status, "restartCount") ?? 0) > 0 || get(c.status, "lastState", "terminated") !== undefined
+            const restarted =
+              Number(get(c.status, "restartCount") ?? 0) > 0 || get(c.status, "lastState", "terminated") !== undefined
             const out: Array<{ ns: string; name: string; container: string; previous: boolean }> = []
             if (!neverStarted) out.push({ ns, name, container: c.name, previous: false })
             if (restarted) out.push({ ns, name, container: c.name, previous: true })
@@ -319,7 +348,8 @@ export const runTriage = (
         { concurrency: options.concurrency, discard: true }
       )
     const choosePods = (nsSet: ReadonlySet<string>) =>
-      gathered.list("pods")
+      gathered
+        .list("pods")
         .filter((p) => nsSet.has(podNamespace(p)))
         .map((p) => ({ p, score: podTrouble(p) + (inFocus(p, entities) ? 10 : 0) }))
         .filter((x) => x.score > 0)

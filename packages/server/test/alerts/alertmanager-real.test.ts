@@ -83,7 +83,9 @@ describe.skipIf(alertmanager === undefined)("real Alertmanager", () => {
           )
         )
         const first = yield* eventually(
-          Effect.flatMap(alertIncidents, (items) => (items.length > 0 ? Effect.succeed(items) : Effect.fail("none yet"))),
+          Effect.flatMap(alertIncidents, (items) =>
+            items.length > 0 ? Effect.succeed(items) : Effect.fail("none yet")
+          ),
           20_000
         ).pipe(Effect.catchAll((why) => Effect.fail(new Error(`${why}\nalertmanager output:\n${proc.output()}`))))
         // give Alertmanager time for any further (group_interval) deliveries

@@ -26,12 +26,18 @@ describe("quantities", () => {
 
 describe("log signatures", () => {
   it("recognises generic signatures", () => {
-    expect(decisiveSignal('{"level":"error","msg":"boot","error":"open /var/lib/x: no space left on device"}')?.kind).toBe("disk-full")
+    expect(
+      decisiveSignal('{"level":"error","msg":"boot","error":"open /var/lib/x: no space left on device"}')?.kind
+    ).toBe("disk-full")
     expect(decisiveSignal("Caused by: java.net.UnknownHostException: kafka-bootstrap")?.host).toBe("kafka-bootstrap")
-    expect(decisiveSignal('panic: invalid value for setting "max_conns": strconv.Atoi: parsing "ten"')?.kind).toBe("invalid-config")
+    expect(decisiveSignal('panic: invalid value for setting "max_conns": strconv.Atoi: parsing "ten"')?.kind).toBe(
+      "invalid-config"
+    )
     expect(decisiveSignal("2026-01-01 ERROR x509: certificate has expired or is not yet valid")?.kind).toBe("tls")
   })
   it("ignores timestamps when reading listening ports", () => {
-    expect(listeningPorts("2026-01-01T10:11:12Z INFO http server listening on :7070 (metrics listener on :9100 removed)")).toEqual([7070])
+    expect(
+      listeningPorts("2026-01-01T10:11:12Z INFO http server listening on :7070 (metrics listener on :9100 removed)")
+    ).toEqual([7070])
   })
 })

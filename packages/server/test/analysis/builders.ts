@@ -6,21 +6,37 @@ import { decodeSnapshot, type Cluster, type ClusterSnapshot } from "../../src/an
 type Json = Record<string, unknown>
 
 /** A pod owned by ReplicaSet `<app>-5d4c3b2a1` of Deployment `<app>`. */
-export const podOf = (app: string, suffix: string, ns: string, opts: { spec?: Json; status?: Json; labels?: Record<string, string>; owner?: { kind: string; name: string } } = {}): Json => ({
+export const podOf = (
+  app: string,
+  suffix: string,
+  ns: string,
+  opts: { spec?: Json; status?: Json; labels?: Record<string, string>; owner?: { kind: string; name: string } } = {}
+): Json => ({
   apiVersion: "v1",
   kind: "Pod",
   metadata: {
     name: `${app}-5d4c3b2a1-${suffix}`,
     namespace: ns,
     labels: opts.labels ?? { app, "pod-template-hash": "5d4c3b2a1" },
-    ownerReferences: [opts.owner === undefined ? { kind: "ReplicaSet", name: `${app}-5d4c3b2a1`, controller: true } : { ...opts.owner, controller: true }]
+    ownerReferences: [
+      opts.owner === undefined
+        ? { kind: "ReplicaSet", name: `${app}-5d4c3b2a1`, controller: true }
+        : { ...opts.owner, controller: true }
+    ]
   },
   spec: { nodeName: "n1", containers: [{ name: app, image: `registry.example/${app}:1.0` }], ...opts.spec },
   status: { phase: "Running", ...opts.status }
 })
 
 /** A core/v1 Event. */
-export const event = (kind: string, name: string, ns: string | undefined, reason: string, message: string, count = 1): Json => ({
+export const event = (
+  kind: string,
+  name: string,
+  ns: string | undefined,
+  reason: string,
+  message: string,
+  count = 1
+): Json => ({
   involvedObject: ns === undefined ? { kind, name } : { kind, name, namespace: ns },
   reason,
   message,

@@ -11,7 +11,9 @@ describe("crashLoopAnalyzer", () => {
     const c = cluster({
       pods: [pod],
       configMaps: [{ metadata: { name: "billing-env", namespace: "fin" }, data: { STRIPE_KEY_ID: "x" } }],
-      logs: { "fin/billing-worker-5d4c3b2a1-aaaaa/billing-worker/previous": "boot\nFATAL: env var STRIPE_API_KEY is required" }
+      logs: {
+        "fin/billing-worker-5d4c3b2a1-aaaaa/billing-worker/previous": "boot\nFATAL: env var STRIPE_API_KEY is required"
+      }
     })
     const [f] = crashLoopAnalyzer(c)
     expect(f?.summary).toContain("STRIPE_API_KEY")
@@ -27,7 +29,15 @@ describe("crashLoopAnalyzer", () => {
     })
     const c = cluster({
       pods: [pod],
-      events: [event("Pod", "api-5d4c3b2a1-bbbbb", "x", "Failed", 'Error: failed to start container "api": exec: "/bin/serve": executable file not found in $PATH: unknown')]
+      events: [
+        event(
+          "Pod",
+          "api-5d4c3b2a1-bbbbb",
+          "x",
+          "Failed",
+          'Error: failed to start container "api": exec: "/bin/serve": executable file not found in $PATH: unknown'
+        )
+      ]
     })
     const [f] = crashLoopAnalyzer(c)
     expect(f?.summary).toContain('"/bin/serve"')
@@ -36,7 +46,10 @@ describe("crashLoopAnalyzer", () => {
 
   it("falls back to the last error line with medium confidence", () => {
     const pod = podOf("cron", "ccccc", "x", { status: { containerStatuses: [crashStatus("cron", 2)] } })
-    const c = cluster({ pods: [pod], logs: { "x/cron-5d4c3b2a1-ccccc/cron/previous": "ok\nERROR could not open /data/state.db" } })
+    const c = cluster({
+      pods: [pod],
+      logs: { "x/cron-5d4c3b2a1-ccccc/cron/previous": "ok\nERROR could not open /data/state.db" }
+    })
     const [f] = crashLoopAnalyzer(c)
     expect(f?.summary).toContain("code 2")
     expect(f?.summary).toContain("/data/state.db")

@@ -8,7 +8,9 @@ describe("extractEntities without known names", () => {
     expect(e.deployments).toContain("checkout-web")
   })
   it("parses 'in the X namespace', nodes, pods, alerts and reasons", () => {
-    const e = extractEntities("KubePodCrashLooping fired in the billing namespace: pod ledger-7f9c8d6b5-x2x9q is in CrashLoopBackOff on node ip-10-1-2-3.eu-west-1.compute.internal")
+    const e = extractEntities(
+      "KubePodCrashLooping fired in the billing namespace: pod ledger-7f9c8d6b5-x2x9q is in CrashLoopBackOff on node ip-10-1-2-3.eu-west-1.compute.internal"
+    )
     expect(e.namespace).toBe("billing")
     expect(e.pods).toContain("ledger-7f9c8d6b5-x2x9q")
     expect(e.nodes).toContain("ip-10-1-2-3.eu-west-1.compute.internal")

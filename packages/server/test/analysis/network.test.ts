@@ -29,11 +29,18 @@ describe("networkPolicyAnalyzer", () => {
 
 describe("dependency analyzer", () => {
   it("attributes a client's connection errors to the crashing upstream", () => {
-    const client = podOf("frontend", "aaaaa", "d", { status: { ...ready, containerStatuses: [{ name: "frontend", state: { running: {} } }] } })
-    const db = podOf("kv", "bbbbb", "d", { labels: { app: "kv" }, status: { containerStatuses: [crashStatus("kv", 1)] } })
+    const client = podOf("frontend", "aaaaa", "d", {
+      status: { ...ready, containerStatuses: [{ name: "frontend", state: { running: {} } }] }
+    })
+    const db = podOf("kv", "bbbbb", "d", {
+      labels: { app: "kv" },
+      status: { containerStatuses: [crashStatus("kv", 1)] }
+    })
     const c = cluster({
       pods: [client, db],
-      services: [{ metadata: { name: "kv", namespace: "d" }, spec: { selector: { app: "kv" }, clusterIP: "10.0.0.9" } }],
+      services: [
+        { metadata: { name: "kv", namespace: "d" }, spec: { selector: { app: "kv" }, clusterIP: "10.0.0.9" } }
+      ],
       logs: {
         "d/frontend-5d4c3b2a1-aaaaa/frontend": "ERROR get failed: dial tcp 10.0.0.9:6380: connect: connection refused",
         "d/kv-5d4c3b2a1-bbbbb/kv/previous": "FATAL: Bad file format reading the append only file (incompatible version)"

@@ -5,7 +5,11 @@ import { cluster, crashStatus, podOf } from "./builders.js"
 describe("oomAnalyzer", () => {
   it("quotes the limit and a JVM heap above it", () => {
     const pod = podOf("search", "aaaaa", "s", {
-      spec: { containers: [{ name: "search", args: ["-Xmx2g", "-jar", "app.jar"], resources: { limits: { memory: "1536Mi" } } }] },
+      spec: {
+        containers: [
+          { name: "search", args: ["-Xmx2g", "-jar", "app.jar"], resources: { limits: { memory: "1536Mi" } } }
+        ]
+      },
       status: { containerStatuses: [crashStatus("search", 137, "OOMKilled")] }
     })
     const [f] = oomAnalyzer(cluster({ pods: [pod] }))

@@ -19,7 +19,8 @@ export interface Scenario {
   readonly mustMention: ReadonlyArray<string>
 }
 
-const isRecord = (u: unknown): u is Readonly<Record<string, unknown>> => typeof u === "object" && u !== null && !Array.isArray(u)
+const isRecord = (u: unknown): u is Readonly<Record<string, unknown>> =>
+  typeof u === "object" && u !== null && !Array.isArray(u)
 const str = (u: unknown): string | undefined => (typeof u === "string" ? u : undefined)
 
 const FIELD_BY_KIND: Readonly<Record<string, keyof ClusterSnapshot>> = {
@@ -83,8 +84,17 @@ export const scenarioFromJson = (json: unknown, file: string): Scenario | undefi
   const events = Array.isArray(json["events"]) ? json["events"] : []
   const base: ClusterSnapshot = { ...Object.fromEntries(byField), events, logs }
   const entities = extractEntities(description, knownNamesFromSnapshot(base))
-  const mustMention = Array.isArray(json["must_mention"]) ? json["must_mention"].filter((m): m is string => typeof m === "string") : []
-  return { id: str(json["id"]) ?? file, file, description, snapshot: { ...base, focus: entities }, entities, mustMention }
+  const mustMention = Array.isArray(json["must_mention"])
+    ? json["must_mention"].filter((m): m is string => typeof m === "string")
+    : []
+  return {
+    id: str(json["id"]) ?? file,
+    file,
+    description,
+    snapshot: { ...base, focus: entities },
+    entities,
+    mustMention
+  }
 }
 
 /** Loads every `*.json` scenario in a directory (empty when the directory does not exist). */
@@ -101,7 +111,10 @@ export const loadScenarios = (dir: string): ReadonlyArray<Scenario> => {
 }
 
 /** Whether a diagnosis mentions every term (case-insensitive; `|` separates alternatives). */
-export const mentionsAll = (text: string, terms: ReadonlyArray<string>): { readonly pass: boolean; readonly missing: ReadonlyArray<string> } => {
+export const mentionsAll = (
+  text: string,
+  terms: ReadonlyArray<string>
+): { readonly pass: boolean; readonly missing: ReadonlyArray<string> } => {
   const lower = text.toLowerCase()
   const missing = terms.filter((t) => !t.split("|").some((alt) => lower.includes(alt.toLowerCase())))
   return { pass: missing.length === 0, missing }

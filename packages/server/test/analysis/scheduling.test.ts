@@ -15,7 +15,15 @@ describe("schedulingAnalyzer", () => {
     const c = cluster({
       pods: [pending({ containers: [{ name: "t", resources: { requests: { "nvidia.com/gpu": "2" } } }] })],
       nodes: [{ metadata: { name: "g1" }, status: { allocatable: { "nvidia.com/gpu": "1" } } }],
-      events: [event("Pod", "trainer-5d4c3b2a1-aaaaa", "ml", "FailedScheduling", "0/1 nodes are available: 1 Insufficient nvidia.com/gpu.")]
+      events: [
+        event(
+          "Pod",
+          "trainer-5d4c3b2a1-aaaaa",
+          "ml",
+          "FailedScheduling",
+          "0/1 nodes are available: 1 Insufficient nvidia.com/gpu."
+        )
+      ]
     })
     const [f] = schedulingAnalyzer(c)
     expect(f?.summary).toContain("requests 2 of nvidia.com/gpu")
@@ -25,8 +33,18 @@ describe("schedulingAnalyzer", () => {
   it("names an untolerated taint with its effect", () => {
     const c = cluster({
       pods: [pending({ containers: [{ name: "t" }] })],
-      nodes: [{ metadata: { name: "infra-1" }, spec: { taints: [{ key: "role", value: "infra", effect: "NoExecute" }] } }],
-      events: [event("Pod", "trainer-5d4c3b2a1-aaaaa", "ml", "FailedScheduling", "0/1 nodes are available: 1 node(s) had untolerated taint {role: infra}.")]
+      nodes: [
+        { metadata: { name: "infra-1" }, spec: { taints: [{ key: "role", value: "infra", effect: "NoExecute" }] } }
+      ],
+      events: [
+        event(
+          "Pod",
+          "trainer-5d4c3b2a1-aaaaa",
+          "ml",
+          "FailedScheduling",
+          "0/1 nodes are available: 1 node(s) had untolerated taint {role: infra}."
+        )
+      ]
     })
     expect(schedulingAnalyzer(c)[0]?.summary).toContain("role=infra:NoExecute")
   })
@@ -35,7 +53,15 @@ describe("schedulingAnalyzer", () => {
     const c = cluster({
       pods: [pending({ nodeSelector: { zone: "mars-1" }, containers: [{ name: "t" }] })],
       nodes: [{ metadata: { name: "n1", labels: { zone: "earth-1" } } }],
-      events: [event("Pod", "trainer-5d4c3b2a1-aaaaa", "ml", "FailedScheduling", "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector.")]
+      events: [
+        event(
+          "Pod",
+          "trainer-5d4c3b2a1-aaaaa",
+          "ml",
+          "FailedScheduling",
+          "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector."
+        )
+      ]
     })
     expect(schedulingAnalyzer(c)[0]?.summary).toContain("no node has the labels of its nodeSelector zone=mars-1")
   })
@@ -44,7 +70,13 @@ describe("schedulingAnalyzer", () => {
 describe("storageAnalyzer", () => {
   it("names a StorageClass that does not exist", () => {
     const c = cluster({
-      pvcs: [{ metadata: { name: "cache-redis-0", namespace: "db" }, spec: { storageClassName: "premium-nvme" }, status: { phase: "Pending" } }],
+      pvcs: [
+        {
+          metadata: { name: "cache-redis-0", namespace: "db" },
+          spec: { storageClassName: "premium-nvme" },
+          status: { phase: "Pending" }
+        }
+      ],
       storageClasses: [{ metadata: { name: "standard" } }]
     })
     const [f] = storageAnalyzer(c)

@@ -33,7 +33,12 @@ export interface IncidentView {
 export interface HealthView {
   readonly status: string
   readonly investigations: { readonly running: number; readonly queued: number; readonly max_concurrent: number }
-  readonly dependencies: ReadonlyArray<{ readonly name: string; readonly kind: string; readonly status: string; readonly detail?: string }>
+  readonly dependencies: ReadonlyArray<{
+    readonly name: string
+    readonly kind: string
+    readonly status: string
+    readonly detail?: string
+  }>
 }
 
 interface PageView {

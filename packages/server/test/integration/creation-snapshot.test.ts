@@ -30,7 +30,11 @@ describe("evidence snapshot at creation", () => {
             body: JSON.stringify({ description: "pick-planner in warehouse does not scale up" })
           }).then((r) => r.json() as Promise<{ incident_id: string }>)
         )
-        let incident: { status: string; evidence: Record<string, unknown>; investigation_steps: Array<{ kind: string; reasoning?: string }> } = {
+        let incident: {
+          status: string
+          evidence: Record<string, unknown>
+          investigation_steps: Array<{ kind: string; reasoning?: string }>
+        } = {
           status: "pending",
           evidence: {},
           investigation_steps: []

@@ -21,7 +21,11 @@ interface IncidentView {
   readonly concluded_by?: string
   readonly suggested_root_cause?: string
   readonly llm_usage?: { readonly calls: number }
-  readonly investigation_steps: ReadonlyArray<{ readonly kind: string; readonly tool_name?: string; readonly reasoning?: string }>
+  readonly investigation_steps: ReadonlyArray<{
+    readonly kind: string
+    readonly tool_name?: string
+    readonly reasoning?: string
+  }>
 }
 
 const investigate = (llm: MockLlm, extra: Record<string, string>) =>
@@ -62,7 +66,9 @@ describe("investigation with an LLM through the real path", () => {
   it.live("the LLM agent investigates after the triage and concludes", () =>
     Effect.gen(function* () {
       const llm = yield* Effect.promise(() =>
-        startMockLlm({ defaultReply: autoAgent({ toolRounds: 2, finalText: "pick-planner is blocked by its ResourceQuota" }) })
+        startMockLlm({
+          defaultReply: autoAgent({ toolRounds: 2, finalText: "pick-planner is blocked by its ResourceQuota" })
+        })
       )
       const incident = yield* investigate(llm, {}).pipe(Effect.ensuring(Effect.promise(() => llm.close())))
       expect(incident.status).toBe("completed")
@@ -90,7 +96,9 @@ describe("investigation with an LLM through the real path", () => {
       expect(incident.status).toBe("completed")
       expect(incident.concluded_by).toBe("analyzers")
       expect(incident.suggested_root_cause).toMatch(/quota/i)
-      const note = incident.investigation_steps.find((s) => s.kind === "note" && (s.reasoning ?? "").includes("LLM was unavailable"))
+      const note = incident.investigation_steps.find(
+        (s) => s.kind === "note" && (s.reasoning ?? "").includes("LLM was unavailable")
+      )
       expect(note).toBeDefined()
       expect(llm.chatRequests.length).toBeGreaterThanOrEqual(2) // it did retry
     })

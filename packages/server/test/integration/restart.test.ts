@@ -87,16 +87,26 @@ describe("server process restart", () => {
         let statuses: Array<string> = []
         for (let i = 0; i < 600; i++) {
           statuses = await Promise.all(
-            ids.map(async (id) => ((await (await fetch(`${url}/api/v1/incidents/${id}`)).json()) as { status: string }).status)
+            ids.map(
+              async (id) => ((await (await fetch(`${url}/api/v1/incidents/${id}`)).json()) as { status: string }).status
+            )
           )
           if (statuses.every((s) => s === "completed" || s === "failed")) break
           await new Promise((r) => setTimeout(r, 200))
         }
         const details = await Promise.all(
-          ids.map(async (id) => (await (await fetch(`${url}/api/v1/incidents/${id}`)).json()) as { status: string; error_message?: string })
+          ids.map(
+            async (id) =>
+              (await (await fetch(`${url}/api/v1/incidents/${id}`)).json()) as {
+                status: string
+                error_message?: string
+              }
+          )
         )
         expect(details.map((d) => `${d.status} ${d.error_message ?? ""}`.trim())).toEqual(ids.map(() => "completed"))
-        const list = (await (await fetch(`${url}/api/v1/incidents?limit=100`)).json()) as { items: Array<{ id: string }> }
+        const list = (await (await fetch(`${url}/api/v1/incidents?limit=100`)).json()) as {
+          items: Array<{ id: string }>
+        }
         expect(list.items.map((i) => i.id).sort()).toEqual([...ids].sort())
       } finally {
         second.kill("SIGTERM")

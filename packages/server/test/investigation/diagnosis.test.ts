@@ -19,7 +19,9 @@ const pod = {
   },
   spec: {
     nodeName: "node-a",
-    containers: [{ name: "worker", image: "registry.local/order-worker:1.2.3", resources: { limits: { memory: "256Mi" } } }]
+    containers: [
+      { name: "worker", image: "registry.local/order-worker:1.2.3", resources: { limits: { memory: "256Mi" } } }
+    ]
   },
   status: {
     phase: "Running",
@@ -38,7 +40,10 @@ const deployment = {
   apiVersion: "apps/v1",
   kind: "Deployment",
   metadata: { name: "order-worker", namespace: ns },
-  spec: { selector: { matchLabels: { app: "order-worker" } }, template: { metadata: { labels: { app: "order-worker" } } } }
+  spec: {
+    selector: { matchLabels: { app: "order-worker" } },
+    template: { metadata: { labels: { app: "order-worker" } } }
+  }
 }
 const replicaSet = {
   apiVersion: "apps/v1",
@@ -73,7 +78,9 @@ const kubernetesTools: ReadonlyArray<CannedTool> = [
     name: "pods_log",
     output: (args) => {
       calls.push(args)
-      return args["previous"] === true ? "starting worker\njava.lang.OutOfMemoryError: Java heap space\n" : "starting worker\n"
+      return args["previous"] === true
+        ? "starting worker\njava.lang.OutOfMemoryError: Java heap space\n"
+        : "starting worker\n"
     }
   }
 ]
@@ -108,7 +115,11 @@ const pendingPod = {
   apiVersion: "v1",
   kind: "Pod",
   metadata: { name: "report-builder-5f6d7c8b9-xyzab", namespace: ns, labels: { app: "report-builder" } },
-  spec: { containers: [{ name: "builder", image: "registry.local/report-builder:2.0.0", resources: { requests: { memory: "64Gi" } } }] },
+  spec: {
+    containers: [
+      { name: "builder", image: "registry.local/report-builder:2.0.0", resources: { requests: { memory: "64Gi" } } }
+    ]
+  },
   status: { phase: "Pending", conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable" }] }
 }
 const expiredEvent = {
@@ -118,7 +129,8 @@ const expiredEvent = {
   involvedObject: { kind: "Pod", name: "report-builder-5f6d7c8b9-xyzab", namespace: ns },
   type: "Warning",
   reason: "FailedScheduling",
-  message: "0/3 nodes are available: 3 Insufficient memory. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.",
+  message:
+    "0/3 nodes are available: 3 Insufficient memory. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.",
   count: 12
 }
 
@@ -181,10 +193,14 @@ describe("diagnosis agent", () => {
       const agent = yield* Agent
       const outcome = yield* agent.investigate(makeCtx(steps, new Map()))
       expect(outcome.concluded_by).toBe("analyzers")
-      expect(steps.some((s) => s.kind === "note" && (s.reasoning ?? "").includes("LLM was unavailable (HTTP 503"))).toBe(true)
+      expect(
+        steps.some((s) => s.kind === "note" && (s.reasoning ?? "").includes("LLM was unavailable (HTTP 503"))
+      ).toBe(true)
     }).pipe(
       Effect.provide(
-        agentLayer(kubernetesTools, () => Effect.fail({ _tag: "LlmUnavailable" as const, message: "HTTP 503 after 4 retries" }))
+        agentLayer(kubernetesTools, () =>
+          Effect.fail({ _tag: "LlmUnavailable" as const, message: "HTTP 503 after 4 retries" })
+        )
       )
     )
   )

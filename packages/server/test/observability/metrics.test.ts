@@ -13,9 +13,7 @@ const sample = (text: string, name: string, labels: Record<string, string> = {})
     const brace = series.indexOf("{")
     if ((brace === -1 ? series : series.slice(0, brace)) !== name) continue
     const labelText = brace === -1 ? "" : series.slice(brace + 1, -1)
-    const got = Object.fromEntries(
-      [...labelText.matchAll(/([a-zA-Z_]\w*)="([^"]*)"/g)].map((m) => [m[1], m[2]])
-    )
+    const got = Object.fromEntries([...labelText.matchAll(/([a-zA-Z_]\w*)="([^"]*)"/g)].map((m) => [m[1], m[2]]))
     if (Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(line.slice(space + 1))
   }
   return undefined
@@ -65,7 +63,8 @@ describe("GET /metrics", () => {
     Effect.gen(function* () {
       const server = yield* startServer()
       const before = (yield* request(`${server.url}/metrics`)).text
-      const created = (labels: Record<string, string>, text: string) => sample(text, "sre_incidents_created_total", labels) ?? 0
+      const created = (labels: Record<string, string>, text: string) =>
+        sample(text, "sre_incidents_created_total", labels) ?? 0
       const res = yield* postJson(`${server.url}/api/v1/incidents`, { description: "checkout pods restarting" })
       const id = (res.body as { incident_id: string }).incident_id
       yield* postJson(`${server.url}/api/v1/incidents`, { description: "node ip-10-0-0-1 not ready", source: "cli" })
@@ -82,17 +81,23 @@ describe("GET /metrics", () => {
       expect(created({ source: "api" }, text) - created({ source: "api" }, before)).toBe(1)
       expect(created({ source: "cli" }, text) - created({ source: "cli" }, before)).toBe(1)
       expect(created({ source: "alertmanager" }, text) - created({ source: "alertmanager" }, before)).toBe(1)
-      expect(sample(text, "sre_alertmanager_notifications_total", { status: "firing", outcome: "deduplicated" })).toBeGreaterThanOrEqual(1)
+      expect(
+        sample(text, "sre_alertmanager_notifications_total", { status: "firing", outcome: "deduplicated" })
+      ).toBeGreaterThanOrEqual(1)
       expect(sample(text, "sre_investigations_in_flight")).toBe(0)
       expect(sample(text, "sre_investigations_queued")).toBe(0)
-      expect(sample(text, "sre_investigation_duration_seconds_count", { outcome: "completed" })).toBeGreaterThanOrEqual(3)
+      expect(sample(text, "sre_investigation_duration_seconds_count", { outcome: "completed" })).toBeGreaterThanOrEqual(
+        3
+      )
       expect(
         sample(text, "sre_http_requests_total", { method: "GET", route: "/api/v1/incidents/{id}", status: "200" })
       ).toBeGreaterThanOrEqual(1)
       expect(
         sample(text, "sre_http_requests_total", { method: "POST", route: "/api/v1/incidents", status: "202" })
       ).toBeGreaterThanOrEqual(2)
-      expect(sample(text, "sre_http_requests_total", { method: "GET", route: "unmatched", status: "404" })).toBeGreaterThanOrEqual(1)
+      expect(
+        sample(text, "sre_http_requests_total", { method: "GET", route: "unmatched", status: "404" })
+      ).toBeGreaterThanOrEqual(1)
       expect(text).not.toContain(id)
       expect(text).toContain("# TYPE sre_http_request_duration_seconds histogram")
       expect(sample(text, "process_resident_memory_bytes")).toBeGreaterThan(0)

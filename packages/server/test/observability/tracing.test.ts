@@ -26,29 +26,28 @@ const collector = Effect.acquireRelease(
     readonly spans: Array<OtlpSpan>
     readonly contentTypes: Array<string>
     readonly server: Server
-  }>(
-    (resume) => {
-      const spans: Array<OtlpSpan> = []
-      const contentTypes: Array<string> = []
-      const server = createServer((req, res) => {
-        void readBody(req).then((text) => {
-          contentTypes.push(req.headers["content-type"] ?? "")
-          if (req.method === "POST" && req.url === "/v1/traces") {
-            const body = JSON.parse(text) as {
-              resourceSpans?: Array<{ scopeSpans?: Array<{ spans?: Array<OtlpSpan> }> }>
-            }
-            for (const rs of body.resourceSpans ?? []) for (const ss of rs.scopeSpans ?? []) spans.push(...(ss.spans ?? []))
+  }>((resume) => {
+    const spans: Array<OtlpSpan> = []
+    const contentTypes: Array<string> = []
+    const server = createServer((req, res) => {
+      void readBody(req).then((text) => {
+        contentTypes.push(req.headers["content-type"] ?? "")
+        if (req.method === "POST" && req.url === "/v1/traces") {
+          const body = JSON.parse(text) as {
+            resourceSpans?: Array<{ scopeSpans?: Array<{ spans?: Array<OtlpSpan> }> }>
           }
-          res.writeHead(200, { "content-type": "application/json" }).end("{}")
-        })
+          for (const rs of body.resourceSpans ?? [])
+            for (const ss of rs.scopeSpans ?? []) spans.push(...(ss.spans ?? []))
+        }
+        res.writeHead(200, { "content-type": "application/json" }).end("{}")
       })
-      server.listen(0, "127.0.0.1", () => {
-        const address = server.address()
-        const port = typeof address === "object" && address !== null ? address.port : 0
-        resume(Effect.succeed({ url: `http://127.0.0.1:${port}`, spans, contentTypes, server }))
-      })
-    }
-  ),
+    })
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+      resume(Effect.succeed({ url: `http://127.0.0.1:${port}`, spans, contentTypes, server }))
+    })
+  }),
   (c) => Effect.sync(() => c.server.close())
 )
 
@@ -63,7 +62,11 @@ describe("tracing configuration", () => {
       Option.some("http://c:4318/v1/traces")
     )
     expect(
-      tracesUrlFrom({ exporter: "otlp", endpoint: Option.some("http://c:4318"), tracesEndpoint: Option.some("http://t/x") })
+      tracesUrlFrom({
+        exporter: "otlp",
+        endpoint: Option.some("http://c:4318"),
+        tracesEndpoint: Option.some("http://t/x")
+      })
     ).toEqual(Option.some("http://t/x"))
     expect(tracesUrlFrom({ exporter: "none", endpoint: Option.some("http://c:4318"), tracesEndpoint: none })).toEqual(
       none
@@ -118,10 +121,11 @@ describe("tracing export", () => {
       expect(attr(investigation, "correlation_id")).toBe(correlationId)
       expect(sink.contentTypes.every((t) => t.startsWith("application/json"))).toBe(true)
       // logs written inside a span carry its ids
-      const created = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l["message"] === "incident created")
+      const created = lines
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => l["message"] === "incident created")
       expect(created?.["trace_id"]).toBe(http.traceId)
       expect(typeof created?.["span_id"]).toBe("string")
     })
   )
 })
-

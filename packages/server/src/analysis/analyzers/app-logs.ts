@@ -36,14 +36,22 @@ const MEANING: Partial<Record<LogSignalKind, string>> = {
 }
 
 const rbacDetail = (line: string): string => {
-  const m = /User "system:serviceaccount:([^:]+):([^"]+)" cannot ([a-z]+) resource "([^"]+)"(?: in API group "([^"]*)")?(?: in the namespace "([^"]+)")?/i.exec(line)
+  const m =
+    /User "system:serviceaccount:([^:]+):([^"]+)" cannot ([a-z]+) resource "([^"]+)"(?: in API group "([^"]*)")?(?: in the namespace "([^"]+)")?/i.exec(
+      line
+    )
   if (m === null) return ""
   return `; ServiceAccount ${m[2]} (namespace ${m[1]}) lacks RBAC permission to ${m[3]} ${m[4]}${m[6] === undefined ? "" : ` in namespace ${m[6]}`} — a Role/RoleBinding is missing`
 }
 
 /** Finds decisive error signatures in running containers' current logs. */
 export const appLogAnalyzer = (cluster: Cluster): ReadonlyArray<Finding> => {
-  const hits: Array<{ readonly pod: (typeof cluster.pods)[number]; readonly container: string; readonly signal: LogSignal; readonly count: number }> = []
+  const hits: Array<{
+    readonly pod: (typeof cluster.pods)[number]
+    readonly container: string
+    readonly signal: LogSignal
+    readonly count: number
+  }> = []
   for (const pod of cluster.pods) {
     for (const s of pod.status?.containerStatuses ?? []) {
       if (s.state?.running === undefined) continue
@@ -51,11 +59,15 @@ export const appLogAnalyzer = (cluster: Cluster): ReadonlyArray<Finding> => {
       if (log === undefined) continue
       const signals = logSignals(log).filter((x) => SCORES[x.kind] !== undefined)
       const best = [...signals].sort((a, b) => (SCORES[b.kind] ?? 0) - (SCORES[a.kind] ?? 0))[0]
-      if (best !== undefined) hits.push({ pod, container: s.name, signal: best, count: signals.filter((x) => x.kind === best.kind).length })
+      if (best !== undefined)
+        hits.push({ pod, container: s.name, signal: best, count: signals.filter((x) => x.kind === best.kind).length })
     }
   }
   const out: Array<Finding> = []
-  for (const group of groupByWorkload(cluster, hits.map((h) => h.pod))) {
+  for (const group of groupByWorkload(
+    cluster,
+    hits.map((h) => h.pod)
+  )) {
     const hit = hits.find((h) => h.pod === group.pods[0])
     if (hit === undefined) continue
     const ns = nsOf(hit.pod)

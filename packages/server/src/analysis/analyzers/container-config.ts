@@ -18,10 +18,17 @@ interface Missing {
 const parseMissing = (message: string, reason: string): Missing | undefined => {
   const key = /couldn't find key ([^\s]+) in (Secret|ConfigMap) (?:[^/\s]+\/)?([^\s]+)/i.exec(message)
   if (key?.[1] !== undefined && key[3] !== undefined) {
-    return { kind: key[2]?.toLowerCase() === "secret" ? "Secret" : "ConfigMap", name: key[3], key: key[1], message, reason }
+    return {
+      kind: key[2]?.toLowerCase() === "secret" ? "Secret" : "ConfigMap",
+      name: key[3],
+      key: key[1],
+      message,
+      reason
+    }
   }
   const obj = /(secret|configmap)s? "([^"]+)" not found/i.exec(message)
-  if (obj?.[2] !== undefined) return { kind: obj[1]?.toLowerCase() === "secret" ? "Secret" : "ConfigMap", name: obj[2], message, reason }
+  if (obj?.[2] !== undefined)
+    return { kind: obj[1]?.toLowerCase() === "secret" ? "Secret" : "ConfigMap", name: obj[2], message, reason }
   return undefined
 }
 
@@ -51,25 +58,40 @@ export const containerConfigAnalyzer = (cluster: Cluster): ReadonlyArray<Finding
     const candidates: Array<Missing | undefined> = []
     for (const s of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
       const w = s.state?.waiting
-      if (w?.reason === "CreateContainerConfigError" || w?.reason === "CreateContainerError") candidates.push(parseMissing(w.message ?? "", w.reason))
+      if (w?.reason === "CreateContainerConfigError" || w?.reason === "CreateContainerError")
+        candidates.push(parseMissing(w.message ?? "", w.reason))
     }
     for (const e of eventsFor(cluster, "Pod", pod.metadata.name, ns)) {
-      if (e.reason === "Failed" || e.reason === "FailedMount") candidates.push(parseMissing(e.message ?? "", e.reason === "FailedMount" ? "FailedMount" : "CreateContainerConfigError"))
+      if (e.reason === "Failed" || e.reason === "FailedMount")
+        candidates.push(
+          parseMissing(e.message ?? "", e.reason === "FailedMount" ? "FailedMount" : "CreateContainerConfigError")
+        )
     }
     const missing = candidates.find((c): c is Missing => c !== undefined)
     if (missing !== undefined) blocked.push({ pod, missing })
   }
   const out: Array<Finding> = []
-  for (const group of groupByWorkload(cluster, blocked.map((b) => b.pod))) {
+  for (const group of groupByWorkload(
+    cluster,
+    blocked.map((b) => b.pod)
+  )) {
     const first = blocked.find((b) => b.pod === group.pods[0])
     if (first === undefined) continue
     const { pod, missing } = first
     const ns = nsOf(pod)
     const uses = consumers(pod, missing)
-    const existing = (missing.kind === "Secret" ? cluster.secrets : cluster.configMaps).filter((o) => ns === undefined || nsOf(o) === ns).map((o) => o.metadata.name)
+    const existing = (missing.kind === "Secret" ? cluster.secrets : cluster.configMaps)
+      .filter((o) => ns === undefined || nsOf(o) === ns)
+      .map((o) => o.metadata.name)
     const alt = missing.key === undefined ? similarName(missing.name, existing) : undefined
-    const what = missing.key === undefined ? `${missing.kind} ${missing.name} does not exist in namespace ${ns ?? "default"} (not found)` : `key ${missing.key} is missing from ${missing.kind} ${missing.name}`
-    const state = missing.reason === "FailedMount" ? "cannot mount its volumes (FailedMount) and stays in ContainerCreating" : `is stuck in ${missing.reason}`
+    const what =
+      missing.key === undefined
+        ? `${missing.kind} ${missing.name} does not exist in namespace ${ns ?? "default"} (not found)`
+        : `key ${missing.key} is missing from ${missing.kind} ${missing.name}`
+    const state =
+      missing.reason === "FailedMount"
+        ? "cannot mount its volumes (FailedMount) and stays in ContainerCreating"
+        : `is stuck in ${missing.reason}`
     const podRef = ref("Pod", pod.metadata.name, ns)
     out.push({
       analyzer: "container-config",
@@ -81,7 +103,10 @@ export const containerConfigAnalyzer = (cluster: Cluster): ReadonlyArray<Finding
       severity: "critical",
       confidence: "high",
       score: 93,
-      evidence: [eventEvidence(podRef, missing.reason === "FailedMount" ? "FailedMount" : "Failed"), objectEvidence(podRef)],
+      evidence: [
+        eventEvidence(podRef, missing.reason === "FailedMount" ? "FailedMount" : "Failed"),
+        objectEvidence(podRef)
+      ],
       next_steps: [
         alt === undefined
           ? `Create ${missing.kind} ${missing.name}${missing.key === undefined ? "" : ` with key ${missing.key}`} in ${ns ?? "default"}, or fix the reference.`

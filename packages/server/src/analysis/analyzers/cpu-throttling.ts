@@ -16,15 +16,26 @@ export const cpuThrottlingAnalyzer = (cluster: Cluster): ReadonlyArray<Finding> 
     (pod.spec?.containers ?? []).flatMap((c) => {
       const millis = parseCpuMillis(c.resources?.limits?.["cpu"])
       if (millis === undefined || millis > TINY_MILLIS) return []
-      const timeouts = eventsFor(cluster, "Pod", pod.metadata.name, nsOf(pod)).filter((e) => e.reason === "Unhealthy" && /timeout|deadline exceeded|timed out/i.test(e.message ?? ""))
+      const timeouts = eventsFor(cluster, "Pod", pod.metadata.name, nsOf(pod)).filter(
+        (e) => e.reason === "Unhealthy" && /timeout|deadline exceeded|timed out/i.test(e.message ?? "")
+      )
       const log = logOf(cluster, nsOf(pod), pod.metadata.name, c.name, false) ?? ""
       const slow = /throttl|took \d{4,}ms|GC overhead|slow request|deadline exceeded/i.test(log)
-      const kinds = [...new Set(timeouts.map((e) => /^(Liveness|Readiness|Startup)/.exec(e.message ?? "")?.[1]?.toLowerCase()).filter((k): k is string => k !== undefined))]
+      const kinds = [
+        ...new Set(
+          timeouts
+            .map((e) => /^(Liveness|Readiness|Startup)/.exec(e.message ?? "")?.[1]?.toLowerCase())
+            .filter((k): k is string => k !== undefined)
+        )
+      ]
       return timeouts.length > 0 || slow ? [{ pod, container: c.name, millis, timeouts: timeouts.length, kinds }] : []
     })
   )
   const out: Array<Finding> = []
-  for (const group of groupByWorkload(cluster, hits.map((h) => h.pod))) {
+  for (const group of groupByWorkload(
+    cluster,
+    hits.map((h) => h.pod)
+  )) {
     const hit = hits.find((h) => h.pod === group.pods[0])
     if (hit === undefined) continue
     const podRef = ref("Pod", hit.pod.metadata.name, nsOf(hit.pod))

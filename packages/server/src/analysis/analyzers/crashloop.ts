@@ -11,12 +11,18 @@ import { explainTermination, lastTermination, type TerminationExplanation } from
 const livenessKilled = (cluster: Cluster, pod: Pod, container: string): boolean =>
   eventsFor(cluster, "Pod", pod.metadata.name, nsOf(pod)).some(
     (e) =>
-      (e.reason === "Killing" && /fail(?:ed)? (?:liveness|startup) probe/i.test(e.message ?? "") && (e.message ?? "").includes(container)) ||
+      (e.reason === "Killing" &&
+        /fail(?:ed)? (?:liveness|startup) probe/i.test(e.message ?? "") &&
+        (e.message ?? "").includes(container)) ||
       (e.reason === "Unhealthy" && /^(Liveness|Startup) probe failed/i.test(e.message ?? ""))
   )
 
 /** Whether a container is crash-looping or has terminated with a failure. */
-const isCrashing = (status: { readonly state?: { readonly waiting?: { readonly reason?: string } }; readonly restartCount?: number; readonly lastState?: { readonly terminated?: { readonly exitCode?: number } } }): boolean =>
+const isCrashing = (status: {
+  readonly state?: { readonly waiting?: { readonly reason?: string } }
+  readonly restartCount?: number
+  readonly lastState?: { readonly terminated?: { readonly exitCode?: number } }
+}): boolean =>
   status.state?.waiting?.reason === "CrashLoopBackOff" ||
   status.state?.waiting?.reason === "RunContainerError" ||
   ((status.restartCount ?? 0) > 0 && (status.lastState?.terminated?.exitCode ?? 0) !== 0)
@@ -28,7 +34,9 @@ export const crashLoopAnalyzer = (cluster: Cluster): ReadonlyArray<Finding> => {
     (p.status?.containerStatuses ?? []).some((s) => isCrashing(s) && lastTermination(s)?.reason !== "OOMKilled")
   )
   for (const group of groupByWorkload(cluster, crashing)) {
-    const names = new Set(group.pods.flatMap((p) => (p.status?.containerStatuses ?? []).filter(isCrashing).map((s) => s.name)))
+    const names = new Set(
+      group.pods.flatMap((p) => (p.status?.containerStatuses ?? []).filter(isCrashing).map((s) => s.name))
+    )
     for (const container of names) {
       let best: { readonly pod: Pod; readonly exp: TerminationExplanation } | undefined
       let killedByProbe = false
@@ -36,7 +44,11 @@ export const crashLoopAnalyzer = (cluster: Cluster): ReadonlyArray<Finding> => {
         const status = (pod.status?.containerStatuses ?? []).find((s) => s.name === container)
         if (status === undefined || !isCrashing(status) || lastTermination(status)?.reason === "OOMKilled") continue
         const exp = explainTermination(cluster, pod, containerSpec(pod, container), status)
-        if (livenessKilled(cluster, pod, container) && (exp?.signal === undefined || exp.exitCode === 143 || exp.exitCode === 137)) killedByProbe = true
+        if (
+          livenessKilled(cluster, pod, container) &&
+          (exp?.signal === undefined || exp.exitCode === 143 || exp.exitCode === 137)
+        )
+          killedByProbe = true
         if (exp !== undefined && (best === undefined || exp.score > best.exp.score)) best = { pod, exp }
       }
       if (best === undefined) continue

@@ -38,7 +38,9 @@ export const describeHost = (
       svc.spec?.selector === undefined
         ? `Service ${svc.metadata.name} has no selector (endpoints are managed manually)`
         : backends.length === 0
-          ? `Service ${svc.metadata.name} selects no pods (selector ${Object.entries(svc.spec.selector).map(([k, v]) => `${k}=${v}`).join(",")}), so it has no endpoints`
+          ? `Service ${svc.metadata.name} selects no pods (selector ${Object.entries(svc.spec.selector)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(",")}), so it has no endpoints`
           : `Service ${svc.metadata.name} has ${ready.length}/${backends.length} ready backend pods`
     return {
       text,
@@ -46,7 +48,13 @@ export const describeHost = (
       service: svc,
       backends,
       evidence,
-      nextSteps: [`kubectl get endpoints -n ${svcNs ?? "default"} ${svc.metadata.name}; kubectl get pods -n ${svcNs ?? "default"} -l ${Object.entries(svc.spec?.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(",")}`]
+      nextSteps: [
+        `kubectl get endpoints -n ${svcNs ?? "default"} ${svc.metadata.name}; kubectl get pods -n ${svcNs ?? "default"} -l ${Object.entries(
+          svc.spec?.selector ?? {}
+        )
+          .map(([k, v]) => `${k}=${v}`)
+          .join(",")}`
+      ]
     }
   }
   const parsed = parseServiceHost(host, ns)
@@ -56,8 +64,14 @@ export const describeHost = (
   // Only conclude "does not exist" for names that are clearly cluster-internal (short, name.ns or *.svc).
   const clusterName = !host.includes(".") || /\.svc(\.cluster\.local)?\.?$/i.test(host) || host.split(".").length === 2
   if (!clusterName || inNs.length === 0) return undefined
-  const alt = similarName(parsed.name, inNs.map((s) => s.metadata.name))
-  const loc = spec === undefined ? undefined : (locateValue(cluster, pod, spec, undefined, parsed.name) ?? locateValue(cluster, pod, spec, undefined, host))
+  const alt = similarName(
+    parsed.name,
+    inNs.map((s) => s.metadata.name)
+  )
+  const loc =
+    spec === undefined
+      ? undefined
+      : (locateValue(cluster, pod, spec, undefined, parsed.name) ?? locateValue(cluster, pod, spec, undefined, host))
   const source = loc === undefined ? "" : ` (the name comes from ConfigMap ${loc.configMap}: \`${loc.line}\`)`
   const verb = failure === "dns" ? "so the DNS lookup fails (NXDOMAIN)" : "so the name cannot resolve"
   return {

@@ -16,7 +16,10 @@ const clipQuote = (line: string): string => {
   return from.length > 140 ? `${from.slice(0, 139)}…` : from
 }
 
-const sameRef = (a: ObjectRef, b: ObjectRef): boolean => a.kind === b.kind && a.name === b.name && (a.namespace === undefined || b.namespace === undefined || a.namespace === b.namespace)
+const sameRef = (a: ObjectRef, b: ObjectRef): boolean =>
+  a.kind === b.kind &&
+  a.name === b.name &&
+  (a.namespace === undefined || b.namespace === undefined || a.namespace === b.namespace)
 
 const involves = (f: Finding, r: ObjectRef): boolean => sameRef(f.object, r) || f.related.some((x) => sameRef(x, r))
 
@@ -36,7 +39,9 @@ const clientFailures = (cluster: Cluster): ReadonlyArray<ClientFailure> => {
       for (const previous of [false, true]) {
         const log = logOf(cluster, nsOf(pod), pod.metadata.name, c.name, previous)
         if (log === undefined) continue
-        const signals = logSignals(log).filter((s) => (s.kind === "connection-refused" || s.kind === "timeout" || s.kind === "dns") && s.host !== undefined)
+        const signals = logSignals(log).filter(
+          (s) => (s.kind === "connection-refused" || s.kind === "timeout" || s.kind === "dns") && s.host !== undefined
+        )
         const byHost = new Map<string, { signal: LogSignal; count: number }>()
         for (const s of signals) {
           const h = s.host ?? ""
@@ -66,11 +71,25 @@ export const makeDependencyAnalyzer =
       const key = `${client.namespace ?? ""}/${client.kind}/${client.name}/${f.host}`
       if (seen.has(key)) continue
       seen.add(key)
-      const desc = describeHost(cluster, f.pod, containerSpec(f.pod, f.container), f.host, f.signal.kind === "dns" ? "dns" : f.signal.kind === "timeout" ? "timeout" : "connection-refused")
+      const desc = describeHost(
+        cluster,
+        f.pod,
+        containerSpec(f.pod, f.container),
+        f.host,
+        f.signal.kind === "dns" ? "dns" : f.signal.kind === "timeout" ? "timeout" : "connection-refused"
+      )
       if (desc === undefined) continue
-      const clientPods = cluster.pods.filter((p) => { const w = workloadOf(cluster, p); return w.kind === client.kind && w.name === client.name && nsOf(p) === nsOf(f.pod) })
+      const clientPods = cluster.pods.filter((p) => {
+        const w = workloadOf(cluster, p)
+        return w.kind === client.kind && w.name === client.name && nsOf(p) === nsOf(f.pod)
+      })
       const clientRefs = [client, ...clientPods.map((p) => ref("Pod", p.metadata.name, nsOf(p)))]
-      const failure = f.signal.kind === "dns" ? "cannot resolve" : f.signal.kind === "timeout" ? "times out connecting to" : "gets connection refused from"
+      const failure =
+        f.signal.kind === "dns"
+          ? "cannot resolve"
+          : f.signal.kind === "timeout"
+            ? "times out connecting to"
+            : "gets connection refused from"
       const head = `${describeWorkload(client)} ${failure} ${f.host}${f.signal.port === undefined ? "" : `:${f.signal.port}`} (${f.count}× in its log: "${clipQuote(f.signal.line)}")`
       const evidence = [logEvidence(nsOf(f.pod) ?? "_", f.pod.metadata.name, f.container, f.previous), ...desc.evidence]
       if (desc.missing) {
@@ -93,7 +112,12 @@ export const makeDependencyAnalyzer =
       const svcRef = ref("Service", svc.metadata.name, nsOf(svc))
       const backendRefs = desc.backends.flatMap((p) => [ref("Pod", p.metadata.name, nsOf(p)), workloadOf(cluster, p)])
       const cause = upstreamFindings
-        .filter((u) => u.analyzer !== "rollout" && u.score >= 40 && (involves(u, svcRef) || backendRefs.some((b) => involves(u, b))))
+        .filter(
+          (u) =>
+            u.analyzer !== "rollout" &&
+            u.score >= 40 &&
+            (involves(u, svcRef) || backendRefs.some((b) => involves(u, b)))
+        )
         .sort((a, b) => b.score - a.score)[0]
       if (cause !== undefined) {
         out.push({

@@ -16,9 +16,13 @@ export const hpaAnalyzer = (cluster: Cluster): ReadonlyArray<Finding> => {
     const targetText = `${target?.kind ?? "?"} ${target?.name ?? "?"}`
     const conds = hpa.status?.conditions ?? []
     const inactive = conds.find((c) => (c.type === "ScalingActive" || c.type === "AbleToScale") && c.status === "False")
-    const eventMsg = eventsFor(cluster, "HorizontalPodAutoscaler", hpa.metadata.name, ns).find((e) => /^FailedGet|FailedCompute|FailedRescale/.test(e.reason ?? ""))
+    const eventMsg = eventsFor(cluster, "HorizontalPodAutoscaler", hpa.metadata.name, ns).find((e) =>
+      /^FailedGet|FailedCompute|FailedRescale/.test(e.reason ?? "")
+    )
     const msg = inactive?.message ?? eventMsg?.message
-    const limited = conds.find((c) => c.type === "ScalingLimited" && c.status === "True" && c.reason === "TooManyReplicas")
+    const limited = conds.find(
+      (c) => c.type === "ScalingLimited" && c.status === "True" && c.reason === "TooManyReplicas"
+    )
     if (msg !== undefined) {
       const missing = /missing request for ([a-z]+)/i.exec(msg)?.[1]
       out.push({
@@ -33,7 +37,10 @@ export const hpaAnalyzer = (cluster: Cluster): ReadonlyArray<Finding> => {
         confidence: "high",
         score: missing !== undefined ? 85 : 70,
         evidence: [objectEvidence(hpaRef), eventEvidence(hpaRef, eventMsg?.reason ?? "FailedGetResourceMetric")],
-        next_steps: missing !== undefined ? [`Set resources.requests.${missing} on every container of ${targetText}.`] : ["Check metrics-server (kubectl top pods) and the HPA's metric definitions."],
+        next_steps:
+          missing !== undefined
+            ? [`Set resources.requests.${missing} on every container of ${targetText}.`]
+            : ["Check metrics-server (kubectl top pods) and the HPA's metric definitions."],
         related: target?.name === undefined ? [] : [ref(target.kind ?? "Deployment", target.name, ns)]
       })
     } else if (limited !== undefined) {

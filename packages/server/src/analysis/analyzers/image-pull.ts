@@ -7,14 +7,24 @@ import { containerSpec, eventsFor, nsOf, workloadOf } from "../cluster.js"
 import { eventEvidence, objectEvidence, ref, type Finding } from "../finding.js"
 import { describePods, groupByWorkload } from "./pod-groups.js"
 
-const PULL_REASONS = new Set(["ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull", "RegistryUnavailable"])
+const PULL_REASONS = new Set([
+  "ErrImagePull",
+  "ImagePullBackOff",
+  "InvalidImageName",
+  "ErrImageNeverPull",
+  "RegistryUnavailable"
+])
 
 type PullCause = "not-found" | "unauthorized" | "unknown-host" | "rate-limited" | "timeout" | "invalid-name" | "unknown"
 
 const classify = (msg: string): PullCause => {
   if (/InvalidImageName|invalid reference format|couldn't parse image/i.test(msg)) return "invalid-name"
   if (/toomanyrequests|rate limit/i.test(msg)) return "rate-limited"
-  if (/\b401\b|\b403\b|unauthori[sz]ed|authentication required|no basic auth credentials|denied|forbidden|insufficient_scope/i.test(msg)) {
+  if (
+    /\b401\b|\b403\b|unauthori[sz]ed|authentication required|no basic auth credentials|denied|forbidden|insufficient_scope/i.test(
+      msg
+    )
+  ) {
     if (/repository does not exist or may require/i.test(msg)) return "unauthorized"
     return "unauthorized"
   }
@@ -34,7 +44,9 @@ const tagOf = (image: string): string => {
 
 const registryOf = (image: string): string => {
   const first = image.split("/")[0] ?? ""
-  return image.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost") ? first : "docker.io"
+  return image.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost")
+    ? first
+    : "docker.io"
 }
 
 /** The image other (older) pods of the same workload run successfully, for contrast. */
@@ -53,7 +65,9 @@ const workingImage = (cluster: Cluster, pod: Pod, container: string, bad: string
 /** Finds pods that cannot pull an image and says why. */
 export const imagePullAnalyzer = (cluster: Cluster): ReadonlyArray<Finding> => {
   const failing = cluster.pods.filter((p) =>
-    [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])].some((s) => PULL_REASONS.has(s.state?.waiting?.reason ?? ""))
+    [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])].some((s) =>
+      PULL_REASONS.has(s.state?.waiting?.reason ?? "")
+    )
   )
   const out: Array<Finding> = []
   for (const group of groupByWorkload(cluster, failing)) {
@@ -61,21 +75,30 @@ export const imagePullAnalyzer = (cluster: Cluster): ReadonlyArray<Finding> => {
     if (pod === undefined) continue
     const ns = nsOf(pod)
     const podRef = ref("Pod", pod.metadata.name, ns)
-    const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].filter((s) =>
-      PULL_REASONS.has(s.state?.waiting?.reason ?? "")
+    const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].filter(
+      (s) => PULL_REASONS.has(s.state?.waiting?.reason ?? "")
     )
     for (const status of statuses) {
       const image = containerSpec(pod, status.name)?.image ?? status.image ?? "?"
       const events = group.pods.flatMap((p) => eventsFor(cluster, "Pod", p.metadata.name, nsOf(p)))
       const pullMsg =
-        events.map((e) => e.message ?? "").find((m) => /Failed to pull image|failed to pull|failed to resolve reference|pull access denied/i.test(m) && m.includes(image)) ??
+        events
+          .map((e) => e.message ?? "")
+          .find(
+            (m) =>
+              /Failed to pull image|failed to pull|failed to resolve reference|pull access denied/i.test(m) &&
+              m.includes(image)
+          ) ??
         events.map((e) => e.message ?? "").find((m) => /Failed to pull image/i.test(m)) ??
         status.state?.waiting?.message ??
         ""
       const cause = classify(`${pullMsg} ${status.state?.waiting?.reason ?? ""}`)
       const reason = status.state?.waiting?.reason ?? "ErrImagePull"
       const registry = registryOf(image)
-      const detail = /(?:: )?([^:]*(?:not found|401 Unauthorized|403 Forbidden|unauthorized[^:]*|denied[^:]*|no such host|manifest unknown)[^"]*)$/i.exec(pullMsg)?.[1]?.trim()
+      const detail =
+        /(?:: )?([^:]*(?:not found|401 Unauthorized|403 Forbidden|unauthorized[^:]*|denied[^:]*|no such host|manifest unknown)[^"]*)$/i
+          .exec(pullMsg)?.[1]
+          ?.trim()
       const quoted = detail === undefined || detail === "" ? "" : ` ("${detail}")`
       const subject = `Container ${status.name} of ${describePods(group.workload, group.pods)} cannot pull image ${image} (${reason})`
       const working = workingImage(cluster, pod, status.name, image)
@@ -85,12 +108,18 @@ export const imagePullAnalyzer = (cluster: Cluster): ReadonlyArray<Finding> => {
       switch (cause) {
         case "not-found":
           summary = `${subject}: the tag ${tagOf(image)} does not exist in registry ${registry} — manifest not found${quoted}${working === undefined ? "" : `; the previous pods run ${working}`}.`
-          steps.push(`Check the tag exists (e.g. \`crane ls ${image.replace(/[:@][^/]*$/, "")}\`) and fix the image tag or roll back.`)
+          steps.push(
+            `Check the tag exists (e.g. \`crane ls ${image.replace(/[:@][^/]*$/, "")}\`) and fix the image tag or roll back.`
+          )
           break
         case "unauthorized": {
-          const podSecrets = (pod.spec?.imagePullSecrets ?? []).map((s) => s.name).filter((n): n is string => n !== undefined)
+          const podSecrets = (pod.spec?.imagePullSecrets ?? [])
+            .map((s) => s.name)
+            .filter((n): n is string => n !== undefined)
           const saName = pod.spec?.serviceAccountName ?? "default"
-          const sa = cluster.serviceAccounts.find((s) => s.metadata.name === saName && (ns === undefined || nsOf(s) === ns))
+          const sa = cluster.serviceAccounts.find(
+            (s) => s.metadata.name === saName && (ns === undefined || nsOf(s) === ns)
+          )
           const saSecrets = (sa?.imagePullSecrets ?? []).map((s) => s.name).filter((n): n is string => n !== undefined)
           const candidates = cluster.secrets
             .filter((s) => (ns === undefined || nsOf(s) === ns) && /dockerconfigjson|dockercfg/.test(s.type ?? ""))
@@ -101,10 +130,15 @@ export const imagePullAnalyzer = (cluster: Cluster): ReadonlyArray<Finding> => {
             summary =
               `${subject}: the ${rejected} because neither the pod spec nor ServiceAccount ${saName} references an imagePullSecret` +
               `${candidates.length > 0 ? ` (the namespace has registry credential Secret ${candidates.join(", ")}, but it is not referenced)` : " (no pull secret is configured)"}.`
-            steps.push(`Add \`imagePullSecrets: [{name: ${candidates[0] ?? "<registry-secret>"}}]\` to the pod template or to ServiceAccount ${saName}.`)
+            steps.push(
+              `Add \`imagePullSecrets: [{name: ${candidates[0] ?? "<registry-secret>"}}]\` to the pod template or to ServiceAccount ${saName}.`
+            )
           } else {
             const used = [...podSecrets, ...saSecrets]
-            const absent = cluster.secrets.length > 0 ? used.filter((n) => !cluster.secrets.some((s) => s.metadata.name === n && nsOf(s) === ns)) : []
+            const absent =
+              cluster.secrets.length > 0
+                ? used.filter((n) => !cluster.secrets.some((s) => s.metadata.name === n && nsOf(s) === ns))
+                : []
             summary = `${subject}: the ${rejected} even though imagePullSecret ${used.join(", ")} is configured${absent.length > 0 ? ` — Secret ${absent.join(", ")} does not exist in ${ns ?? "the namespace"}` : " — its credentials are wrong, expired or lack access to this repository"}.`
             steps.push(`Verify the credentials in ${used.join(", ")} can pull ${image} (docker login ${registry}).`)
           }

@@ -11,11 +11,15 @@ import { explainTermination, lastTermination, type TerminationExplanation } from
 /** Finds failing init containers. */
 export const initContainerAnalyzer = (cluster: Cluster): ReadonlyArray<Finding> => {
   const failing = cluster.pods.filter((p) =>
-    (p.status?.initContainerStatuses ?? []).some((s) => (lastTermination(s)?.exitCode ?? 0) !== 0 || s.state?.waiting?.reason === "CrashLoopBackOff")
+    (p.status?.initContainerStatuses ?? []).some(
+      (s) => (lastTermination(s)?.exitCode ?? 0) !== 0 || s.state?.waiting?.reason === "CrashLoopBackOff"
+    )
   )
   const out: Array<Finding> = []
   for (const group of groupByWorkload(cluster, failing)) {
-    let best: { readonly pod: (typeof failing)[number]; readonly name: string; readonly exp: TerminationExplanation } | undefined
+    let best:
+      | { readonly pod: (typeof failing)[number]; readonly name: string; readonly exp: TerminationExplanation }
+      | undefined
     for (const pod of group.pods) {
       for (const s of pod.status?.initContainerStatuses ?? []) {
         const exp = explainTermination(cluster, pod, containerSpec(pod, s.name), s)

@@ -14,7 +14,12 @@ export const jobAnalyzer = (cluster: Cluster): ReadonlyArray<Finding> => {
     if (failed === undefined) continue
     const ns = nsOf(job)
     const jobRef = ref("Job", job.metadata.name, ns)
-    const pods = cluster.pods.filter((p) => nsOf(p) === ns && (p.metadata.ownerReferences?.some((o) => o.kind === "Job" && o.name === job.metadata.name) || p.metadata.labels?.["job-name"] === job.metadata.name))
+    const pods = cluster.pods.filter(
+      (p) =>
+        nsOf(p) === ns &&
+        (p.metadata.ownerReferences?.some((o) => o.kind === "Job" && o.name === job.metadata.name) ||
+          p.metadata.labels?.["job-name"] === job.metadata.name)
+    )
     let best: TerminationExplanation | undefined
     for (const pod of pods) {
       for (const s of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
@@ -22,7 +27,10 @@ export const jobAnalyzer = (cluster: Cluster): ReadonlyArray<Finding> => {
         if (exp !== undefined && (best === undefined || exp.score > best.score)) best = exp
       }
     }
-    const why = failed.reason === "DeadlineExceeded" ? `it ran longer than activeDeadlineSeconds=${job.spec?.activeDeadlineSeconds ?? "?"}` : `its pods failed ${job.status?.failed ?? "?"} times (backoffLimit ${job.spec?.backoffLimit ?? 6})`
+    const why =
+      failed.reason === "DeadlineExceeded"
+        ? `it ran longer than activeDeadlineSeconds=${job.spec?.activeDeadlineSeconds ?? "?"}`
+        : `its pods failed ${job.status?.failed ?? "?"} times (backoffLimit ${job.spec?.backoffLimit ?? 6})`
     out.push({
       analyzer: "jobs",
       title: `Job ${job.metadata.name} failed (${failed.reason ?? "Failed"})`,
@@ -33,7 +41,10 @@ export const jobAnalyzer = (cluster: Cluster): ReadonlyArray<Finding> => {
       score: best === undefined ? 60 : Math.max(65, best.score),
       evidence: [objectEvidence(jobRef), ...(best?.evidence ?? [])],
       next_steps: [`kubectl logs -n ${ns ?? "default"} job/${job.metadata.name}`, ...(best?.nextSteps ?? [])],
-      related: [...pods.map((p) => ref("Pod", p.metadata.name, nsOf(p))), ...(job.metadata.ownerReferences ?? []).map((o) => ref(o.kind, o.name, ns))]
+      related: [
+        ...pods.map((p) => ref("Pod", p.metadata.name, nsOf(p))),
+        ...(job.metadata.ownerReferences ?? []).map((o) => ref(o.kind, o.name, ns))
+      ]
     })
   }
   return out

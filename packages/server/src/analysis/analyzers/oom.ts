@@ -18,12 +18,22 @@ const jvmText = (c: Container): string =>
   [...(c.command ?? []), ...(c.args ?? []), ...(c.env ?? []).map((e) => e.value ?? "")].join(" ")
 
 /** The memory limit of the same container in an older ReplicaSet of the pod's Deployment, if it differs. */
-const previousLimit = (cluster: Cluster, pod: Pod, container: string, current: number): { readonly limit: string; readonly revision?: string } | undefined => {
+const previousLimit = (
+  cluster: Cluster,
+  pod: Pod,
+  container: string,
+  current: number
+): { readonly limit: string; readonly revision?: string } | undefined => {
   const rs = replicaSetOf(cluster, pod)
   const owner = rs?.metadata.ownerReferences?.find((o) => o.kind === "Deployment")
   if (rs === undefined || owner === undefined) return undefined
   const siblings = cluster.replicaSets
-    .filter((r) => r.metadata.name !== rs.metadata.name && nsOf(r) === nsOf(rs) && r.metadata.ownerReferences?.some((o) => o.kind === "Deployment" && o.name === owner.name))
+    .filter(
+      (r) =>
+        r.metadata.name !== rs.metadata.name &&
+        nsOf(r) === nsOf(rs) &&
+        r.metadata.ownerReferences?.some((o) => o.kind === "Deployment" && o.name === owner.name)
+    )
     .sort((a, b) => Number(revisionOf(b) ?? 0) - Number(revisionOf(a) ?? 0))
   for (const sib of siblings) {
     const c = sib.spec?.template?.spec?.containers?.find((x) => x.name === container)
@@ -40,7 +50,10 @@ const previousLimit = (cluster: Cluster, pod: Pod, container: string, current: n
 /** Finds OOMKilled containers and explains the limit vs the process's memory needs. */
 export const oomAnalyzer = (cluster: Cluster): ReadonlyArray<Finding> => {
   const out: Array<Finding> = []
-  for (const group of groupByWorkload(cluster, cluster.pods.filter((p) => oomStatus(p).length > 0))) {
+  for (const group of groupByWorkload(
+    cluster,
+    cluster.pods.filter((p) => oomStatus(p).length > 0)
+  )) {
     const pod = group.pods[0]
     if (pod === undefined) continue
     for (const status of oomStatus(pod)) {
@@ -52,7 +65,11 @@ export const oomAnalyzer = (cluster: Cluster): ReadonlyArray<Finding> => {
       const parts: Array<string> = [
         `Container ${status.name} of ${describePods(group.workload, group.pods)} is OOMKilled (exit code ${status.lastState?.terminated?.exitCode ?? status.state?.terminated?.exitCode ?? 137})`
       ]
-      parts.push(limitRaw === undefined ? "and has no memory limit (the node ran out of memory)" : `by the kernel at its ${String(limitRaw)} memory limit`)
+      parts.push(
+        limitRaw === undefined
+          ? "and has no memory limit (the node ran out of memory)"
+          : `by the kernel at its ${String(limitRaw)} memory limit`
+      )
       let score = 85
       if (heap !== undefined && limit !== undefined) {
         const over = heap.bytes >= limit * 0.9
@@ -67,11 +84,15 @@ export const oomAnalyzer = (cluster: Cluster): ReadonlyArray<Finding> => {
         const prev = previousLimit(cluster, pod, status.name, limit)
         if (prev !== undefined) {
           const lowered = (parseQuantity(prev.limit) ?? 0) > limit
-          parts.push(`; the limit was ${lowered ? "lowered" : "changed"} from ${prev.limit} to ${String(limitRaw)}${prev.revision === undefined ? "" : ` in revision ${prev.revision}`}`)
+          parts.push(
+            `; the limit was ${lowered ? "lowered" : "changed"} from ${prev.limit} to ${String(limitRaw)}${prev.revision === undefined ? "" : ` in revision ${prev.revision}`}`
+          )
           score += 2
         }
       }
-      const previous = logSignals(cluster.logs[`${ns ?? ""}/${pod.metadata.name}/${status.name}/previous`] ?? "").find((s) => s.kind === "out-of-memory")
+      const previous = logSignals(cluster.logs[`${ns ?? ""}/${pod.metadata.name}/${status.name}/previous`] ?? "").find(
+        (s) => s.kind === "out-of-memory"
+      )
       if (previous !== undefined) parts.push(`; the log says "${previous.line}"`)
       const podRef = ref("Pod", pod.metadata.name, ns)
       out.push({

@@ -31,5 +31,7 @@ export const describeWorkload = (w: ObjectRef): string => (w.kind === "Pod" ? `p
 export const describePods = (w: ObjectRef, pods: ReadonlyArray<Pod>): string => {
   const first = pods[0]?.metadata.name ?? "?"
   if (w.kind === "Pod") return `pod ${w.name}`
-  return pods.length === 1 ? `pod ${first} (${w.kind} ${w.name})` : `${pods.length} pods of ${w.kind} ${w.name} (e.g. ${first})`
+  return pods.length === 1
+    ? `pod ${first} (${w.kind} ${w.name})`
+    : `${pods.length} pods of ${w.kind} ${w.name} (e.g. ${first})`
 }

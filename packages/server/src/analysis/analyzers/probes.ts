@@ -15,7 +15,10 @@ type ProbeKind = "Liveness" | "Readiness" | "Startup"
 const probeOf = (c: Container, kind: ProbeKind): Probe | undefined =>
   kind === "Liveness" ? c.livenessProbe : kind === "Readiness" ? c.readinessProbe : c.startupProbe
 
-const resolvePort = (c: Container, port: number | string | undefined): { readonly number?: number; readonly label: string } => {
+const resolvePort = (
+  c: Container,
+  port: number | string | undefined
+): { readonly number?: number; readonly label: string } => {
   if (port === undefined) return { label: "?" }
   if (typeof port === "number") return { number: port, label: String(port) }
   const named = c.ports?.find((p) => p.name === port)
@@ -24,16 +27,28 @@ const resolvePort = (c: Container, port: number | string | undefined): { readonl
   return Number.isInteger(n) ? { number: n, label: port } : { label: `'${port}' (no container port has that name)` }
 }
 
-const describeProbe = (c: Container, p: Probe): { readonly text: string; readonly port?: number; readonly portLabel: string } => {
+const describeProbe = (
+  c: Container,
+  p: Probe
+): { readonly text: string; readonly port?: number; readonly portLabel: string } => {
   if (p.httpGet !== undefined) {
     const port = resolvePort(c, p.httpGet.port)
-    return { text: `HTTP GET ${p.httpGet.path ?? "/"} on port ${port.label}`, portLabel: port.label, ...(port.number === undefined ? {} : { port: port.number }) }
+    return {
+      text: `HTTP GET ${p.httpGet.path ?? "/"} on port ${port.label}`,
+      portLabel: port.label,
+      ...(port.number === undefined ? {} : { port: port.number })
+    }
   }
   if (p.tcpSocket !== undefined) {
     const port = resolvePort(c, p.tcpSocket.port)
-    return { text: `TCP connect to port ${port.label}`, portLabel: port.label, ...(port.number === undefined ? {} : { port: port.number }) }
+    return {
+      text: `TCP connect to port ${port.label}`,
+      portLabel: port.label,
+      ...(port.number === undefined ? {} : { port: port.number })
+    }
   }
-  if (p.grpc?.port !== undefined) return { text: `gRPC health check on port ${p.grpc.port}`, port: p.grpc.port, portLabel: String(p.grpc.port) }
+  if (p.grpc?.port !== undefined)
+    return { text: `gRPC health check on port ${p.grpc.port}`, port: p.grpc.port, portLabel: String(p.grpc.port) }
   return { text: `exec \`${(p.exec?.command ?? []).join(" ")}\``, portLabel: "?" }
 }
 
@@ -45,7 +60,8 @@ const crashingForOtherReason = (pod: Pod, container: string): boolean => {
 
 /** Finds failing probes and explains the mismatch between the probe and the application. */
 export const probeAnalyzer = (cluster: Cluster): ReadonlyArray<Finding> => {
-  const hits: Array<{ readonly pod: Pod; readonly kind: ProbeKind; readonly message: string; readonly count: number }> = []
+  const hits: Array<{ readonly pod: Pod; readonly kind: ProbeKind; readonly message: string; readonly count: number }> =
+    []
   for (const pod of cluster.pods) {
     const byKind = new Map<ProbeKind, { message: string; count: number }>()
     for (const e of eventsFor(cluster, "Pod", pod.metadata.name, nsOf(pod))) {
@@ -70,7 +86,10 @@ export const probeAnalyzer = (cluster: Cluster): ReadonlyArray<Finding> => {
       if (withProbe === undefined || probe === undefined) continue
       const d = describeProbe(withProbe, probe)
       const msg = hit.message
-      const logs = [logOf(cluster, ns, pod.metadata.name, withProbe.name, false), logOf(cluster, ns, pod.metadata.name, withProbe.name, true)].join("\n")
+      const logs = [
+        logOf(cluster, ns, pod.metadata.name, withProbe.name, false),
+        logOf(cluster, ns, pod.metadata.name, withProbe.name, true)
+      ].join("\n")
       const listens = listeningPorts(logs).filter((p) => p !== d.port)
       const declared = (withProbe.ports ?? []).map((p) => p.containerPort).filter((p) => p !== d.port)
       const effect =
@@ -103,9 +122,16 @@ export const probeAnalyzer = (cluster: Cluster): ReadonlyArray<Finding> => {
       }
       let serviceNote = ""
       if (kind === "Readiness") {
-        const svcs = cluster.services.filter((s) => (ns === undefined || nsOf(s) === ns) && podsOfService(cluster, s).some((p) => group.pods.includes(p)))
-        const allNotReady = svcs.filter((s) => podsOfService(cluster, s).every((p) => !(p.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True")))
-        if (allNotReady.length > 0) serviceNote = `; Service ${allNotReady.map((s) => s.metadata.name).join(", ")} therefore has no ready endpoints`
+        const svcs = cluster.services.filter(
+          (s) => (ns === undefined || nsOf(s) === ns) && podsOfService(cluster, s).some((p) => group.pods.includes(p))
+        )
+        const allNotReady = svcs.filter((s) =>
+          podsOfService(cluster, s).every(
+            (p) => !(p.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True")
+          )
+        )
+        if (allNotReady.length > 0)
+          serviceNote = `; Service ${allNotReady.map((s) => s.metadata.name).join(", ")} therefore has no ready endpoints`
       }
       const symptom = kind === "Readiness" && crashingForOtherReason(pod, withProbe.name)
       const podRef = ref("Pod", pod.metadata.name, ns)

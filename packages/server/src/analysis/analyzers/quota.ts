@@ -19,13 +19,21 @@ export const quotaAnalyzer = (cluster: Cluster): ReadonlyArray<Finding> => {
     if (seen.has(key)) continue
     seen.add(key)
     const objRef = ref(io.kind, io.name, io.namespace ?? e.metadata?.namespace)
-    const owner = io.kind === "ReplicaSet" ? cluster.replicaSets.find((r) => r.metadata.name === io.name && nsOf(r) === objRef.namespace)?.metadata.ownerReferences?.[0] : undefined
+    const owner =
+      io.kind === "ReplicaSet"
+        ? cluster.replicaSets.find((r) => r.metadata.name === io.name && nsOf(r) === objRef.namespace)?.metadata
+            .ownerReferences?.[0]
+        : undefined
     const who = `${io.kind} ${io.name}${owner === undefined ? "" : ` (${owner.kind} ${owner.name})`}`
     let cause: string
     let score = 90
-    const quota = /exceeded quota: ([^,]+), requested: ([^,]+(?:,[^,]+)*?), used: ([^,]+(?:,[^,]+)*?), limited: ([^"]+?)\s*$/.exec(msg)
+    const quota =
+      /exceeded quota: ([^,]+), requested: ([^,]+(?:,[^,]+)*?), used: ([^,]+(?:,[^,]+)*?), limited: ([^"]+?)\s*$/.exec(
+        msg
+      )
     const must = /must specify ([a-z.,\s]+)/i.exec(msg)
-    const limit = /(maximum|minimum) ([a-z-]+) usage per (Container|Pod) is ([^,]+), but (?:limit|request) is ([^.\s"]+)/i.exec(msg)
+    const limit =
+      /(maximum|minimum) ([a-z-]+) usage per (Container|Pod) is ([^,]+), but (?:limit|request) is ([^.\s"]+)/i.exec(msg)
     if (quota !== null) {
       cause = `ResourceQuota ${quota[1] ?? "?"} is exhausted: the pod requests ${quota[2] ?? "?"} while ${quota[3] ?? "?"} is already used of ${quota[4]?.trim() ?? "?"} (exceeded quota)`
     } else if (must !== null) {
@@ -52,7 +60,10 @@ export const quotaAnalyzer = (cluster: Cluster): ReadonlyArray<Finding> => {
       confidence: score >= 85 ? "high" : "medium",
       score,
       evidence: [eventEvidence(objRef, "FailedCreate")],
-      next_steps: [`kubectl describe quota,limitrange -n ${objRef.namespace ?? "default"}`, "Lower the pod's requests/limits, raise the quota, or free capacity in the namespace."],
+      next_steps: [
+        `kubectl describe quota,limitrange -n ${objRef.namespace ?? "default"}`,
+        "Lower the pod's requests/limits, raise the quota, or free capacity in the namespace."
+      ],
       related: [objRef]
     })
   }

@@ -13,7 +13,13 @@ const readyEndpointCount = (cluster: Cluster, svc: Service): number | undefined 
 }
 
 /** The pods that best match a selector that matches nothing: same keys, nearest values. */
-const nearMiss = (cluster: Cluster, svc: Service, selector: Readonly<Record<string, string>>): { readonly pods: ReadonlyArray<Pod>; readonly key: string; readonly actual: string; readonly expected: string } | undefined => {
+const nearMiss = (
+  cluster: Cluster,
+  svc: Service,
+  selector: Readonly<Record<string, string>>
+):
+  | { readonly pods: ReadonlyArray<Pod>; readonly key: string; readonly actual: string; readonly expected: string }
+  | undefined => {
   let best: { pods: Array<Pod>; key: string; actual: string; expected: string; dist: number } | undefined
   const claimed = new Set(cluster.services.filter((s) => s !== svc).flatMap((s) => podsOfService(cluster, s)))
   for (const pod of podsIn(cluster, nsOf(svc))) {
@@ -38,8 +44,12 @@ export const serviceAnalyzer = (cluster: Cluster): ReadonlyArray<Finding> => {
     if (selector === undefined || Object.keys(selector).length === 0 || svc.spec?.type === "ExternalName") continue
     const ns = nsOf(svc)
     const svcRef = ref("Service", svc.metadata.name, ns)
-    const selected = podsOfService(cluster, svc).filter((p) => p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed")
-    const selText = Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(",")
+    const selected = podsOfService(cluster, svc).filter(
+      (p) => p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed"
+    )
+    const selText = Object.entries(selector)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(",")
     if (selected.length === 0) {
       if (cluster.pods.length === 0) continue
       const miss = nearMiss(cluster, svc, selector)
@@ -62,7 +72,10 @@ export const serviceAnalyzer = (cluster: Cluster): ReadonlyArray<Finding> => {
             : `Change the selector of Service ${svc.metadata.name} to ${miss.key}=${miss.actual} (or relabel the pods).`,
           `kubectl get endpoints -n ${ns ?? "default"} ${svc.metadata.name}`
         ],
-        related: [...(owner === undefined ? [] : [owner]), ...(miss?.pods ?? []).map((p) => ref("Pod", p.metadata.name, nsOf(p)))]
+        related: [
+          ...(owner === undefined ? [] : [owner]),
+          ...(miss?.pods ?? []).map((p) => ref("Pod", p.metadata.name, nsOf(p)))
+        ]
       })
       continue
     }

@@ -16,16 +16,30 @@ export const pvcProblem = (cluster: Cluster, claim: string, namespace: string | 
   const missingClass = /storageclass(?:\.storage\.k8s\.io)? "([^"]+)" not found/i.exec(provisioning ?? "")?.[1]
   const className = pvc?.spec?.storageClassName ?? missingClass
   const classes = cluster.storageClasses.map((s) => s.metadata.name)
-  if (pvc === undefined && missingClass === undefined) return cluster.pvcs.length > 0 ? `PersistentVolumeClaim ${claim} does not exist` : undefined
+  if (pvc === undefined && missingClass === undefined)
+    return cluster.pvcs.length > 0 ? `PersistentVolumeClaim ${claim} does not exist` : undefined
   if (pvc?.status?.phase === "Bound") return undefined
-  if (className !== undefined && className !== "" && (missingClass !== undefined || (classes.length > 0 && !classes.includes(className)))) {
+  if (
+    className !== undefined &&
+    className !== "" &&
+    (missingClass !== undefined || (classes.length > 0 && !classes.includes(className)))
+  ) {
     return `PersistentVolumeClaim ${claim} requests StorageClass ${className}, which does not exist (not found)${classes.length > 0 ? ` — the cluster only has ${classes.join(", ")}` : ""}, so it can never be provisioned or bound`
   }
-  if (className === undefined && classes.length > 0 && !cluster.storageClasses.some((s) => s.metadata.annotations?.[DEFAULT_ANNOTATION] === "true")) {
+  if (
+    className === undefined &&
+    classes.length > 0 &&
+    !cluster.storageClasses.some((s) => s.metadata.annotations?.[DEFAULT_ANNOTATION] === "true")
+  ) {
     return `PersistentVolumeClaim ${claim} names no StorageClass and the cluster has no default StorageClass, so it stays Pending`
   }
-  if (provisioning !== undefined) return `provisioning PersistentVolumeClaim ${claim} fails: "${provisioning.slice(0, 200)}"`
-  if (pvc?.spec?.volumeName !== undefined && !cluster.pvs.some((v) => v.metadata.name === pvc.spec?.volumeName) && cluster.pvs.length > 0) {
+  if (provisioning !== undefined)
+    return `provisioning PersistentVolumeClaim ${claim} fails: "${provisioning.slice(0, 200)}"`
+  if (
+    pvc?.spec?.volumeName !== undefined &&
+    !cluster.pvs.some((v) => v.metadata.name === pvc.spec?.volumeName) &&
+    cluster.pvs.length > 0
+  ) {
     return `PersistentVolumeClaim ${claim} is bound to PersistentVolume ${pvc.spec.volumeName}, which does not exist`
   }
   return undefined
@@ -40,7 +54,10 @@ export const storageAnalyzer = (cluster: Cluster): ReadonlyArray<Finding> => {
     const problem = pvcProblem(cluster, pvc.metadata.name, ns)
     if (problem === undefined) continue
     const pvcRef = ref("PersistentVolumeClaim", pvc.metadata.name, ns)
-    const users = cluster.pods.filter((p) => nsOf(p) === ns && (p.spec?.volumes ?? []).some((v) => v.persistentVolumeClaim?.claimName === pvc.metadata.name))
+    const users = cluster.pods.filter(
+      (p) =>
+        nsOf(p) === ns && (p.spec?.volumes ?? []).some((v) => v.persistentVolumeClaim?.claimName === pvc.metadata.name)
+    )
     const owner = users[0]?.metadata.ownerReferences?.[0]
     out.push({
       analyzer: "storage",
@@ -64,7 +81,10 @@ export const storageAnalyzer = (cluster: Cluster): ReadonlyArray<Finding> => {
   for (const pod of cluster.pods) {
     const ns = nsOf(pod)
     const ev = eventsFor(cluster, "Pod", pod.metadata.name, ns).find(
-      (e) => (e.reason === "FailedAttachVolume" || e.reason === "FailedMount") && /Multi-Attach|attach|timed out waiting for the condition|unmounted volumes/i.test(e.message ?? "") && !/(secret|configmap)s? "/i.test(e.message ?? "")
+      (e) =>
+        (e.reason === "FailedAttachVolume" || e.reason === "FailedMount") &&
+        /Multi-Attach|attach|timed out waiting for the condition|unmounted volumes/i.test(e.message ?? "") &&
+        !/(secret|configmap)s? "/i.test(e.message ?? "")
     )
     if (ev === undefined) continue
     const podRef = ref("Pod", pod.metadata.name, ns)

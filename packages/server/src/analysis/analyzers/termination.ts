@@ -22,7 +22,8 @@ export interface TerminationExplanation {
   readonly exitCode?: number
 }
 
-const EXEC_FAIL = /exec(?:utable)?[^"]*"([^"]+)"[^:]*: (?:executable file not found in \$PATH|no such file or directory|permission denied)|OCI runtime (?:create|exec) failed[^\n]*/i
+const EXEC_FAIL =
+  /exec(?:utable)?[^"]*"([^"]+)"[^:]*: (?:executable file not found in \$PATH|no such file or directory|permission denied)|OCI runtime (?:create|exec) failed[^\n]*/i
 
 /** The last terminated state of a container (current if terminated, else lastState). */
 export const lastTermination = (s: ContainerStatus) => s.state?.terminated ?? s.lastState?.terminated
@@ -51,7 +52,9 @@ export const explainTermination = (
   const failedEvents = eventsFor(cluster, "Pod", pod.metadata.name, ns).filter(
     (e) => e.reason === "Failed" && ((e.message ?? "").includes(`"${status.name}"`) || EXEC_FAIL.test(e.message ?? ""))
   )
-  const execText = [waitingMsg, term?.message ?? "", ...failedEvents.map((e) => e.message ?? "")].find((t) => EXEC_FAIL.test(t))
+  const execText = [waitingMsg, term?.message ?? "", ...failedEvents.map((e) => e.message ?? "")].find((t) =>
+    EXEC_FAIL.test(t)
+  )
   if (execText !== undefined) {
     const m = EXEC_FAIL.exec(execText)
     const binary = m?.[1]
@@ -65,7 +68,8 @@ export const explainTermination = (
         `${code === undefined ? "" : `, exit ${code}`})`,
       score: 92,
       confidence: "high",
-      evidence: failedEvents.length > 0 ? [eventEvidence(podRef, "Failed")] : [`object:${ns ?? "_"}/Pod/${pod.metadata.name}`],
+      evidence:
+        failedEvents.length > 0 ? [eventEvidence(podRef, "Failed")] : [`object:${ns ?? "_"}/Pod/${pod.metadata.name}`],
       nextSteps: [
         `Check the container command/args against the image's entrypoint (e.g. \`docker run --entrypoint sh${image} -c 'ls /usr/local/bin'\`).`,
         "Fix the command in the workload spec or roll back to the previous revision."
@@ -90,7 +94,9 @@ export const explainTermination = (
       score: meaning === undefined ? 35 : 45,
       confidence: "low",
       evidence: log === undefined ? [] : [logRef],
-      nextSteps: [`Read the full previous log: kubectl logs -n ${ns ?? "default"} ${pod.metadata.name} -c ${status.name} --previous`],
+      nextSteps: [
+        `Read the full previous log: kubectl logs -n ${ns ?? "default"} ${pod.metadata.name} -c ${status.name} --previous`
+      ],
       exitCode: code
     }
   }
@@ -114,7 +120,10 @@ export const explainTermination = (
     case "invalid-config":
     case "missing-config": {
       const loc = spec === undefined ? undefined : locateValue(cluster, pod, spec, signal.key, signal.value)
-      const where = loc === undefined ? "" : `; the value comes from ConfigMap ${loc.configMap} (key ${loc.dataKey}: \`${loc.line}\`)`
+      const where =
+        loc === undefined
+          ? ""
+          : `; the value comes from ConfigMap ${loc.configMap} (key ${loc.dataKey}: \`${loc.line}\`)`
       return {
         ...base,
         clause: `${exitText} on ${signal.kind === "invalid-config" ? "an invalid config value" : "a missing config key"}${signal.key === undefined ? "" : ` (${signal.key}${signal.value === undefined ? "" : ` = "${signal.value}"`})`}: ${quote}${where}`,
@@ -146,7 +155,9 @@ export const explainTermination = (
         clause: `${exitText}${spec?.image === undefined ? "" : ` running image ${shortImage(spec.image)}`}: a version incompatibility — ${quote}`,
         score: 86,
         confidence: "high",
-        nextSteps: ["Roll the image back to the previous version, or run the required upgrade/migration before bumping the major version."]
+        nextSteps: [
+          "Roll the image back to the previous version, or run the required upgrade/migration before bumping the major version."
+        ]
       }
     default:
       return {
@@ -154,7 +165,9 @@ export const explainTermination = (
         clause: `${exitText}${meaning === undefined ? "" : ` (${meaning})`}; its ${usePrev ? "previous" : "current"} log ends with ${quote}`,
         score: signal.kind === "fatal" || signal.kind === "exception" ? 72 : 78,
         confidence: "medium",
-        nextSteps: [`Read the log around that line: kubectl logs -n ${ns ?? "default"} ${pod.metadata.name} -c ${status.name} --previous`]
+        nextSteps: [
+          `Read the log around that line: kubectl logs -n ${ns ?? "default"} ${pod.metadata.name} -c ${status.name} --previous`
+        ]
       }
   }
 }
