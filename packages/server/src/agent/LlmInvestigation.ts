@@ -13,7 +13,7 @@ import {
   StateGraph,
   type LangGraphRunnableConfig
 } from "@langchain/langgraph"
-import type { Finding, JsonObject, LlmUsage } from "@sre/schema"
+import type { JsonObject, LlmUsage } from "@sre/schema"
 import { Data, Duration, Effect, Either, Option, Runtime, Schema } from "effect"
 import { AgentError, type InvestigationContext } from "../investigation/Agent.js"
 import { describeNeighbourhood, KnowledgeGraph, type Neighbourhood } from "../knowledge/KnowledgeGraph.js"
@@ -22,7 +22,7 @@ import type { LlmError, LlmErrorKind } from "../llm/LlmError.js"
 import { McpToolManager, type McpToolManagerShape } from "../mcp/McpToolManager.js"
 import { redactKnown, redactValue } from "../observability/redact.js"
 import type { InvestigationOutcome } from "../store/IncidentRepository.js"
-import { evidenceKeysFor, type TriageResult } from "../triage/TriageResult.js"
+import { evidenceKeysFor, toWireFindings, type TriageResult } from "../triage/TriageResult.js"
 import { AgentConfig, type AgentLimits } from "./AgentConfig.js"
 import {
   CONCLUSION_INSTRUCTIONS,
@@ -166,23 +166,6 @@ export const mergeEntities = (llm: LlmEntities, triage: TriageResult["entities"]
   }
   return out
 }
-
-/** The analyzers' findings as the wire `Finding` (ranking fields dropped). */
-export const toWireFindings = (triage: TriageResult): ReadonlyArray<Finding> =>
-  triage.conclusion.findings.map((f) => ({
-    analyzer: f.analyzer,
-    title: f.title,
-    object: {
-      kind: f.object.kind,
-      name: f.object.name,
-      ...(f.object.namespace !== undefined ? { namespace: f.object.namespace } : {})
-    },
-    summary: f.summary,
-    severity: f.severity,
-    confidence: f.confidence,
-    evidence: [...f.evidence],
-    next_steps: [...f.next_steps]
-  }))
 
 /** The text of an AI message's content (string or text parts). */
 export const messageText = (message: BaseMessage): string => {
@@ -427,7 +410,7 @@ const investigate = (
       supporting_evidence: supporting,
       recommended_next_steps: nextSteps,
       concluded_by: triage !== undefined ? "llm+analyzers" : "llm",
-      ...(triage !== undefined ? { findings: toWireFindings(triage) } : {})
+      ...(triage !== undefined ? { findings: toWireFindings(triage.conclusion.findings) } : {})
     } satisfies InvestigationOutcome
   })
 

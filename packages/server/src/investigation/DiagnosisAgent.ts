@@ -4,16 +4,15 @@
  * start. When the LLM is unavailable (after its retries) or not configured, the incident completes with the
  * analyzers' diagnosis and says so.
  */
-import { type LlmUsage, Finding as WireFinding } from "@sre/schema"
+import type { LlmUsage } from "@sre/schema"
 import { Effect, Layer } from "effect"
-import type { Finding } from "../analysis/index.js"
 import { runLlmInvestigation } from "../agent/LlmInvestigation.js"
 import { KnowledgeGraph } from "../knowledge/KnowledgeGraph.js"
 import { LlmClient } from "../llm/LlmClient.js"
 import { McpToolManager } from "../mcp/McpToolManager.js"
 import type { InvestigationOutcome } from "../store/IncidentRepository.js"
 import { runTriage, type TriageOptions } from "../triage/Triage.js"
-import { evidenceKeysFor, type TriageResult } from "../triage/TriageResult.js"
+import { evidenceKeysFor, toWireFindings, type TriageResult } from "../triage/TriageResult.js"
 import { Agent, AgentError, type InvestigationContext } from "./Agent.js"
 
 /** Why the LLM path did not produce a conclusion (the analyzers' answer is used instead). */
@@ -30,24 +29,6 @@ export type LlmInvestigate = (
   triage: TriageResult | undefined
 ) => Effect.Effect<InvestigationOutcome, AgentError | LlmFallbackReason>
 
-/** Converts analyzer findings to the wire type (drops ranking internals). */
-export const toWireFindings = (findings: ReadonlyArray<Finding>): ReadonlyArray<WireFinding> =>
-  findings.slice(0, 10).map((f) =>
-    WireFinding.make({
-      analyzer: f.analyzer,
-      title: f.title,
-      object:
-        f.object.namespace !== undefined
-          ? { kind: f.object.kind, name: f.object.name, namespace: f.object.namespace }
-          : { kind: f.object.kind, name: f.object.name },
-      summary: f.summary,
-      severity: f.severity,
-      confidence: f.confidence,
-      evidence: [...f.evidence],
-      next_steps: [...f.next_steps]
-    })
-  )
-
 /** The analyzers' conclusion as an investigation outcome. */
 export const analyzerOutcome = (triage: TriageResult): InvestigationOutcome => {
   const top = triage.conclusion.findings[0]
@@ -57,7 +38,7 @@ export const analyzerOutcome = (triage: TriageResult): InvestigationOutcome => {
     confidence_score: triage.conclusion.confidence,
     supporting_evidence: supporting.length > 0 ? supporting : triage.evidenceKeys.slice(0, 3),
     recommended_next_steps: triage.conclusion.next_steps,
-    findings: toWireFindings(triage.conclusion.findings),
+    findings: toWireFindings(triage.conclusion.findings.slice(0, 10)),
     concluded_by: "analyzers"
   }
 }

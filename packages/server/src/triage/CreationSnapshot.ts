@@ -10,6 +10,7 @@ import { McpToolManager } from "../mcp/McpToolManager.js"
 import { redactValue } from "../observability/redact.js"
 import { IncidentRepository, nowIso } from "../store/IncidentRepository.js"
 import { findKubernetesServer, NAMESPACED_TYPES, type ResourceType } from "./KubernetesToolMap.js"
+import { containerStatuses, get, podName } from "./objects.js"
 
 /** Captures an evidence snapshot for a new incident. */
 export interface CreationSnapshotShape {
@@ -29,7 +30,6 @@ const STORED_LIMIT = 50_000
 
 const typeOf = (kind: string): ResourceType | undefined => NAMESPACED_TYPES.find((t) => t.kind === kind)
 
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 const strings = (u: unknown): ReadonlyArray<string> =>
   Array.isArray(u) ? u.filter((x): x is string => typeof x === "string") : typeof u === "string" ? [u] : []
 
@@ -84,25 +84,21 @@ const make = Effect.gen(function* () {
       const pods = yield* list("Pod")
       const named = pods
         .filter((p) => {
-          const name = isRecord(p) && isRecord(p["metadata"]) ? p["metadata"]["name"] : undefined
-          return typeof name === "string" && workloads.some((w) => name === w || name.startsWith(`${w}-`))
+          const name = podName(p)
+          return name !== "" && workloads.some((w) => name === w || name.startsWith(`${w}-`))
         })
         .slice(0, MAX_PODS)
       yield* Effect.forEach(
-        named.flatMap((pod) => {
-          const meta = isRecord(pod) && isRecord(pod["metadata"]) ? pod["metadata"] : {}
-          const status = isRecord(pod) && isRecord(pod["status"]) ? pod["status"] : {}
-          const name = typeof meta["name"] === "string" ? meta["name"] : ""
-          const statuses = [
-            ...(Array.isArray(status["initContainerStatuses"]) ? status["initContainerStatuses"] : []),
-            ...(Array.isArray(status["containerStatuses"]) ? status["containerStatuses"] : [])
-          ].filter(isRecord)
-          return statuses.flatMap((s) => {
-            const container = typeof s["name"] === "string" ? s["name"] : ""
-            const restarted = typeof s["restartCount"] === "number" && s["restartCount"] > 0
-            return [{ name, container, previous: false }, ...(restarted ? [{ name, container, previous: true }] : [])]
+        named.flatMap((pod) =>
+          containerStatuses(pod).flatMap((c) => {
+            const restarts = get(c.status, "restartCount")
+            const restarted = typeof restarts === "number" && restarts > 0
+            return [
+              { name: podName(pod), container: c.name, previous: false },
+              ...(restarted ? [{ name: podName(pod), container: c.name, previous: true }] : [])
+            ]
           })
-        }),
+        ),
         (l) =>
           Effect.gen(function* () {
             const inv = map.podLog(namespace, l.name, l.container, l.previous, TAIL_LINES)

@@ -5,6 +5,7 @@
 import { Option } from "effect"
 import { parseAllDocuments } from "yaml"
 import type { McpTool } from "../mcp/McpToolManager.js"
+import { isRecord } from "./objects.js"
 
 /** A Kubernetes resource type. */
 export interface ResourceType {
@@ -38,8 +39,6 @@ export interface KubernetesToolMap {
   /** Parses a list tool's output into Kubernetes objects (an empty array when there are none). */
   readonly parseList: (text: string) => ReadonlyArray<unknown>
 }
-
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
 /** Parses YAML (one or more documents) into the objects it lists; tolerant of comment/preamble lines. */
 export const parseYamlObjects = (text: string): ReadonlyArray<unknown> => {

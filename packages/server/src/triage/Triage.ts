@@ -27,6 +27,7 @@ import {
   type ToolInvocation
 } from "./KubernetesToolMap.js"
 import { SNAPSHOT_PREFIX } from "./CreationSnapshot.js"
+import { containerStatuses, get, isRecord, podName, podNamespace, str } from "./objects.js"
 import type { TriageResult } from "./TriageResult.js"
 
 /** Why the triage could not run at all. */
@@ -81,15 +82,6 @@ class Gathered {
   }
 }
 
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
-const get = (u: unknown, ...path: ReadonlyArray<string>): unknown => {
-  let cur = u
-  for (const p of path) cur = isRecord(cur) ? cur[p] : undefined
-  return cur
-}
-const str = (u: unknown): string | undefined => (typeof u === "string" ? u : undefined)
-const arr = (u: unknown): ReadonlyArray<unknown> => (Array.isArray(u) ? u : [])
-
 const uid = (o: unknown): string =>
   `${str(get(o, "kind")) ?? ""}/${str(get(o, "metadata", "namespace")) ?? ""}/${str(get(o, "metadata", "name")) ?? ""}`
 
@@ -99,20 +91,6 @@ const describeCall = (inv: ToolInvocation): string => {
     .join(" ")
   return `${inv.tool} ${args}`.trim()
 }
-
-/** Container statuses of a pod (init containers included), with the container's name. */
-const containerStatuses = (pod: unknown): ReadonlyArray<{ name: string; status: unknown; init: boolean }> => [
-  ...arr(get(pod, "status", "initContainerStatuses")).map((s) => ({
-    name: str(get(s, "name")) ?? "",
-    status: s,
-    init: true
-  })),
-  ...arr(get(pod, "status", "containerStatuses")).map((s) => ({
-    name: str(get(s, "name")) ?? "",
-    status: s,
-    init: false
-  }))
-]
 
 /** How badly a pod misbehaves (0 = healthy); used to choose whose logs to read. */
 const podTrouble = (pod: unknown): number => {
@@ -129,9 +107,6 @@ const podTrouble = (pod: unknown): number => {
   }
   return score
 }
-
-const podNamespace = (pod: unknown): string => str(get(pod, "metadata", "namespace")) ?? "default"
-const podName = (pod: unknown): string => str(get(pod, "metadata", "name")) ?? ""
 
 /** Whether a pod belongs to something the description names (the pod itself, or a workload by name prefix). */
 const inFocus = (pod: unknown, entities: ExtractedEntities): boolean => {

@@ -2,7 +2,8 @@
  * What the no-LLM triage produces: the entities it resolved, the analyzers' conclusion over the evidence it gathered
  * through MCP, and a compact text of its findings for the LLM agent's context.
  */
-import type { Conclusion, ExtractedEntities } from "../analysis/index.js"
+import { Finding as WireFinding } from "@sre/schema"
+import type { Conclusion, ExtractedEntities, Finding } from "../analysis/index.js"
 
 /** Result of the triage playbook for one incident. */
 export interface TriageResult {
@@ -42,3 +43,21 @@ export const evidenceKeysFor = (
   }
   return out
 }
+
+/** Converts analyzer findings to the wire type of the contract (drops the ranking internals `score` and `related`). */
+export const toWireFindings = (findings: ReadonlyArray<Finding>): ReadonlyArray<WireFinding> =>
+  findings.map((f) =>
+    WireFinding.make({
+      analyzer: f.analyzer,
+      title: f.title,
+      object:
+        f.object.namespace !== undefined
+          ? { kind: f.object.kind, name: f.object.name, namespace: f.object.namespace }
+          : { kind: f.object.kind, name: f.object.name },
+      summary: f.summary,
+      severity: f.severity,
+      confidence: f.confidence,
+      evidence: [...f.evidence],
+      next_steps: [...f.next_steps]
+    })
+  )
