@@ -1,7 +1,8 @@
 /**
- * The incident store: the one place incidents, their steps and their evidence are kept. Two implementations:
- * SQLite (the default, `SqliteIncidentRepository.ts`) and in-memory (tests, `layerMemory` below). Step appends,
- * evidence writes and status changes are atomic per incident; terminal states are final.
+ * The incident store: the one place incidents, their steps and their evidence are kept. Three implementations:
+ * SQLite (the default, `SqliteIncidentRepository.ts`), PostgreSQL (several replicas, `PgIncidentRepository.ts`) and
+ * in-memory (tests, `layerMemory` below). Step appends, evidence writes and status changes are atomic per incident;
+ * terminal states are final; writes of an investigation's result can be fenced by the attempt number.
  */
 import {
   Confidence,
@@ -81,7 +82,28 @@ export interface UnfinishedIncident {
   readonly status: IncidentStatus
   readonly attempts: number
   readonly correlationId: string
+  /** When the incident was created (ISO 8601, UTC). */
+  readonly createdAt: string
 }
+
+/**
+ * Restricts a write to one investigation attempt: the write applies only while the incident is `running` and its
+ * stored attempt count (`markRunning`'s result) is still `attempt`. An attempt that was superseded (the incident was
+ * taken over by a newer attempt, re-queued or finished) can therefore never overwrite the newer state.
+ */
+export interface AttemptFence {
+  readonly attempt: number
+}
+
+/**
+ * Whether a fenced (or unfenced) write of an investigation's result applies to an incident in this state: without a
+ * fence, any non-terminal incident; with one, only a `running` incident whose attempt count equals the fence's.
+ */
+export const fenceAllows = (
+  state: { readonly status: IncidentStatus; readonly attempts: number },
+  fence: AttemptFence | undefined
+): boolean =>
+  fence === undefined ? !isTerminal(state.status) : state.status === "running" && state.attempts === fence.attempt
 
 /** Operations of the incident store. */
 export interface IncidentRepositoryShape {
@@ -91,7 +113,12 @@ export interface IncidentRepositoryShape {
   readonly get: (id: string) => Effect.Effect<Incident, IncidentNotFound>
   /** Lists incidents newest first; a bad cursor is a `ValidationError`. */
   readonly list: (query: ListQuery) => Effect.Effect<IncidentPage, ValidationError>
-  /** Moves an incident to `running` and counts the attempt; returns the attempt number. */
+  /**
+   * Moves an incident to `running` and counts the attempt; returns the attempt number (the stored attempt count).
+   * An incident that is already `running` is taken over: the count goes up, which fences out the previous attempt.
+   * A terminal incident is left as it is (no-op) and its attempt count is returned unchanged; callers that must
+   * know check the status (e.g. with `get`) first.
+   */
   readonly markRunning: (id: string) => Effect.Effect<number, IncidentNotFound>
   /** Appends a step atomically, assigning the next index. */
   readonly appendStep: (id: string, step: StepInput) => Effect.Effect<InvestigationStep, IncidentNotFound>
@@ -99,16 +126,28 @@ export interface IncidentRepositoryShape {
   readonly putEvidence: (id: string, key: string, value: unknown) => Effect.Effect<void, IncidentNotFound>
   /** Replaces the extracted entities. */
   readonly setEntities: (id: string, entities: JsonObject) => Effect.Effect<void, IncidentNotFound>
-  /** Marks the incident `completed` with its conclusion, unless it is already terminal. */
-  readonly complete: (id: string, outcome: InvestigationOutcome) => Effect.Effect<Incident, IncidentNotFound>
-  /** Marks the incident `failed` with a message, unless it is already terminal. */
+  /**
+   * Marks the incident `completed` with its conclusion, unless it is already terminal or, with a `fence`, unless it
+   * is not `running` under that attempt (see `fenceAllows`). Returns the stored incident: the completed one, or the
+   * unchanged current one when the write did not apply.
+   */
+  readonly complete: (
+    id: string,
+    outcome: InvestigationOutcome,
+    fence?: AttemptFence | undefined
+  ) => Effect.Effect<Incident, IncidentNotFound>
+  /** Marks the incident `failed` with a message; same conditions and result as `complete`. */
   readonly fail: (
     id: string,
     message: string,
-    usage?: LlmUsage | undefined
+    usage?: LlmUsage | undefined,
+    fence?: AttemptFence | undefined
   ) => Effect.Effect<Incident, IncidentNotFound>
-  /** Puts a `running` incident back to `pending` (shutdown before it finished). */
-  readonly requeue: (id: string) => Effect.Effect<void, IncidentNotFound>
+  /**
+   * Puts a `running` incident back to `pending` (shutdown before it finished); with a `fence`, only while it is
+   * `running` under that attempt. Anything else is left unchanged.
+   */
+  readonly requeue: (id: string, fence?: AttemptFence | undefined) => Effect.Effect<void, IncidentNotFound>
   /** Every incident that is `pending` or `running`, oldest first. */
   readonly listUnfinished: Effect.Effect<ReadonlyArray<UnfinishedIncident>>
   /** Checks the store answers. */
@@ -118,7 +157,8 @@ export interface IncidentRepositoryShape {
   /**
    * Atomically creates the incident and links the group to it, unless the group's linked incident is still
    * reusable (see `isReusable`): then nothing is created and it fails with `AlertGroupTaken`. Safe under
-   * concurrent calls for the same group (one transaction; `group_key` is unique).
+   * concurrent calls for the same group, from one process or several sharing a database (one transaction;
+   * `group_key` is unique).
    */
   readonly createForAlertGroup: (
     incident: NewIncident,
@@ -215,6 +255,14 @@ export const makeMemoryRepository = Effect.sync((): IncidentRepositoryShape => {
       record.incident = f(record.incident)
       return record.incident
     })
+  /** Applies `f` only when the fence allows it (no fence: always; terminal states are kept by `f` itself). */
+  const fenced = (id: string, fence: AttemptFence | undefined, f: (incident: Incident) => Incident) =>
+    Effect.map(find(id), (record) => {
+      if (fence === undefined || fenceAllows({ status: record.incident.status, attempts: record.attempts }, fence)) {
+        record.incident = f(record.incident)
+      }
+      return record.incident
+    })
   const patch = (incident: Incident, fields: Partial<Incident>): Incident =>
     new Incident({ ...incident, ...fields, updated_at: nowIso() })
 
@@ -287,6 +335,7 @@ export const makeMemoryRepository = Effect.sync((): IncidentRepositoryShape => {
       }),
     markRunning: (id) =>
       Effect.map(find(id), (r) => {
+        if (isTerminal(r.incident.status)) return r.attempts
         r.attempts += 1
         r.incident = patch(r.incident, { status: "running" })
         return r.attempts
@@ -300,8 +349,8 @@ export const makeMemoryRepository = Effect.sync((): IncidentRepositoryShape => {
     putEvidence: (id, key, value) =>
       Effect.asVoid(update(id, (i) => patch(i, { evidence: { ...i.evidence, [key]: value } }))),
     setEntities: (id, entities) => Effect.asVoid(update(id, (i) => patch(i, { extracted_entities: entities }))),
-    complete: (id, outcome) =>
-      update(id, (i) =>
+    complete: (id, outcome, fence) =>
+      fenced(id, fence, (i) =>
         isTerminal(i.status)
           ? i
           : patch(i, {
@@ -316,8 +365,8 @@ export const makeMemoryRepository = Effect.sync((): IncidentRepositoryShape => {
               ...(outcome.llm_usage !== undefined ? { llm_usage: outcome.llm_usage } : {})
             })
       ),
-    fail: (id, message, usage) =>
-      update(id, (i) =>
+    fail: (id, message, usage, fence) =>
+      fenced(id, fence, (i) =>
         isTerminal(i.status)
           ? i
           : patch(i, {
@@ -327,7 +376,8 @@ export const makeMemoryRepository = Effect.sync((): IncidentRepositoryShape => {
               ...(usage !== undefined ? { llm_usage: usage } : {})
             })
       ),
-    requeue: (id) => Effect.asVoid(update(id, (i) => (i.status === "running" ? patch(i, { status: "pending" }) : i))),
+    requeue: (id, fence) =>
+      Effect.asVoid(fenced(id, fence, (i) => (i.status === "running" ? patch(i, { status: "pending" }) : i))),
     listUnfinished: Effect.sync(() =>
       [...records.values()]
         .filter((r) => !isTerminal(r.incident.status))
@@ -336,7 +386,8 @@ export const makeMemoryRepository = Effect.sync((): IncidentRepositoryShape => {
           id: r.incident.id,
           status: r.incident.status,
           attempts: r.attempts,
-          correlationId: r.correlationId
+          correlationId: r.correlationId,
+          createdAt: r.incident.created_at
         }))
     ),
     ping: Effect.void

@@ -1,18 +1,24 @@
 /**
  * SQLite implementation of the incident store (`@effect/sql-sqlite-node`, better-sqlite3), with migrations.
  * Incidents, steps and evidence live in three tables so that a step or an evidence entry is one atomic insert.
+ *
+ * Cost per operation (issue #10): reading an incident is one statement (steps and evidence come back as JSON
+ * aggregates of sub-selects) decoded once by a row schema; `appendStep` and `putEvidence` are one `INSERT ... SELECT
+ * ... RETURNING` each (no read first: an incident that does not exist inserts nothing, which is `IncidentNotFound`);
+ * `complete` and `fail` are one `UPDATE ... RETURNING` that also returns the incident (a second read only when the
+ * write did not apply). Statements are prepared once and cached by the client (keyed by their SQL text).
  */
 import { FileSystem, Path } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
 import { SqliteClient, SqliteMigrator } from "@effect/sql-sqlite-node"
 import {
-  Finding,
   Incident,
   IncidentNotFound,
   IncidentPage,
   IncidentStatus,
   InvestigationStep,
+  JsonObject,
   LlmUsage
 } from "@sre/schema"
 import { Effect, Layer, Option, Schema } from "effect"
@@ -20,17 +26,25 @@ import { AppConfig } from "../config/AppConfig.js"
 import {
   type AlertGroupLink,
   AlertGroupTaken,
+  type AttemptFence,
   decodeCursor,
   encodeCursor,
   IncidentRepository,
   type IncidentRepositoryShape,
-  type InvestigationOutcome,
   isReusable,
   type NewIncident,
   nowIso,
-  pendingIncident,
-  toSummary
+  pendingIncident
 } from "./IncidentRepository.js"
+import {
+  Conclusion,
+  conclusionOf,
+  incidentFromColumns,
+  incidentRowSchema,
+  StepWithoutIndex,
+  summaryFromColumns,
+  summaryRowSchema
+} from "./rows.js"
 
 const migrations = SqliteMigrator.fromRecord({
   "0001_incidents": Effect.gen(function* () {
@@ -82,85 +96,75 @@ const migrations = SqliteMigrator.fromRecord({
   })
 })
 
-interface IncidentRow {
-  readonly seq: number
-  readonly id: string
-  readonly description: string
-  readonly status: string
-  readonly source: string
-  readonly correlation_id: string
-  readonly attempts: number
-  readonly created_at: string
-  readonly updated_at: string
-  readonly completed_at: string | null
-  readonly extracted_entities: string
-  readonly conclusion: string | null
-  readonly error_message: string | null
-  readonly llm_usage: string | null
-}
-
-/** The conclusion columns stored as one JSON document. */
-const Conclusion = Schema.Struct({
-  suggested_root_cause: Schema.String,
-  confidence_score: Schema.Literal("high", "medium", "low"),
-  supporting_evidence: Schema.Array(Schema.String),
-  recommended_next_steps: Schema.Array(Schema.String),
-  findings: Schema.optional(Schema.Array(Finding)),
-  concluded_by: Schema.Literal("llm", "analyzers", "llm+analyzers")
+/** An incident row with its steps (JSON array) and evidence (JSON object), as SQLite returns it. */
+const Timestamp = Incident.fields.created_at
+const IncidentRow = incidentRowSchema({
+  timestamp: Timestamp,
+  object: Schema.parseJson(JsonObject),
+  conclusion: Schema.parseJson(Conclusion),
+  usage: Schema.parseJson(LlmUsage),
+  steps: Schema.parseJson(Schema.Array(InvestigationStep))
 })
-const ConclusionJson = Schema.parseJson(Conclusion)
-const UsageJson = Schema.parseJson(LlmUsage)
-const StepJson = Schema.parseJson(InvestigationStep)
-const ObjectJson = Schema.parseJson(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
-const AnyJson = Schema.parseJson(Schema.Unknown)
-const Status = Schema.decodeUnknown(IncidentStatus)
+const decodeIncidentRow = Schema.decodeUnknown(IncidentRow)
+
+const SummaryRow = summaryRowSchema({ seq: Schema.Number, timestamp: Timestamp })
+const decodeSummaryRows = Schema.decodeUnknown(Schema.Array(SummaryRow))
+
+const FingerprintsJson = Schema.parseJson(Schema.Array(Schema.String))
+const encodeStep = Schema.encode(Schema.parseJson(StepWithoutIndex))
+const encodeConclusion = Schema.encode(Schema.parseJson(Conclusion))
+const decodeStatus = Schema.decodeUnknown(IncidentStatus)
+
+/** The columns of an incident read, with steps and evidence aggregated in sub-selects (one statement). */
+const INCIDENT_COLUMNS = `id, description, status, source, created_at, updated_at, completed_at, extracted_entities,
+  conclusion, llm_usage, error_message,
+  (SELECT json_group_array(json(s.data) ORDER BY s.idx) FROM investigation_steps s
+    WHERE s.incident_id = incidents.id) AS steps,
+  (SELECT json_group_object(e.key, json(e.value) ORDER BY e.seq) FROM evidence e
+    WHERE e.incident_id = incidents.id) AS evidence`
+
+/** The statement guard of a write of an investigation's result (see `fenceAllows`). */
+const TERMINAL = `status IN ('completed', 'failed')`
 
 const make = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
+  const columns = sql.literal(INCIDENT_COLUMNS)
 
-  const decodeIncident = (row: IncidentRow, steps: ReadonlyArray<{ data: string }>, ev: ReadonlyArray<EvidenceRow>) =>
-    Effect.gen(function* () {
-      const conclusion = row.conclusion === null ? undefined : yield* Schema.decode(ConclusionJson)(row.conclusion)
-      const usage = row.llm_usage === null ? undefined : yield* Schema.decode(UsageJson)(row.llm_usage)
-      const evidence: Record<string, unknown> = {}
-      for (const e of ev) evidence[e.key] = yield* Schema.decode(AnyJson)(e.value)
-      return yield* Schema.decodeUnknown(Incident)({
-        id: row.id,
-        description: row.description,
-        status: row.status,
-        source: row.source,
-        created_at: row.created_at,
-        updated_at: row.updated_at,
-        ...(row.completed_at !== null ? { completed_at: row.completed_at } : {}),
-        evidence,
-        extracted_entities: yield* Schema.decode(ObjectJson)(row.extracted_entities),
-        ...(conclusion ?? {}),
-        investigation_steps: yield* Effect.forEach(steps, (s) => Schema.decode(StepJson)(s.data)),
-        ...(usage !== undefined ? { llm_usage: usage } : {}),
-        ...(row.error_message !== null ? { error_message: row.error_message } : {})
-      })
-    })
-
-  const findRow = (id: string) =>
-    sql<IncidentRow>`SELECT * FROM incidents WHERE id = ${id}`.pipe(
-      Effect.flatMap((rows) =>
-        rows[0] !== undefined ? Effect.succeed(rows[0]) : Effect.fail(IncidentNotFound.forId(id))
-      )
-    )
+  const decodeIncident = (rows: ReadonlyArray<unknown>) =>
+    rows[0] === undefined
+      ? Effect.succeed(Option.none())
+      : decodeIncidentRow(rows[0]).pipe(
+          Effect.map((row) => Option.some(incidentFromColumns(row))),
+          Effect.orDie
+        )
 
   const get = (id: string) =>
-    Effect.gen(function* () {
-      const row = yield* findRow(id)
-      const steps = yield* sql<{
-        data: string
-      }>`SELECT data FROM investigation_steps WHERE incident_id = ${id} ORDER BY idx`
-      const ev = yield* sql<EvidenceRow>`SELECT key, value FROM evidence WHERE incident_id = ${id} ORDER BY seq`
-      return yield* decodeIncident(row, steps, ev)
-    })
+    sql`SELECT ${columns} FROM incidents WHERE id = ${id}`.pipe(
+      Effect.orDie,
+      Effect.flatMap(decodeIncident),
+      Effect.flatMap(Option.match({ onNone: () => Effect.fail(IncidentNotFound.forId(id)), onSome: Effect.succeed }))
+    )
+
+  /** Runs an UPDATE ... RETURNING the incident; when it did not apply, reads the incident as it is. */
+  const updateReturning = (id: string, update: Effect.Effect<ReadonlyArray<unknown>, unknown>) =>
+    Effect.orDie(update).pipe(
+      Effect.flatMap(decodeIncident),
+      Effect.flatMap(Option.match({ onNone: () => get(id), onSome: Effect.succeed }))
+    )
+
+  /** The condition under which an investigation's result may be written. */
+  const resultGuard = (fence: AttemptFence | undefined) =>
+    fence === undefined ? sql.literal(`NOT ${TERMINAL}`) : sql`status = 'running' AND attempts = ${fence.attempt}`
+
+  /** `requeue` applies to a running incident (under the fence's attempt, when given). */
+  const requeueGuard = (fence: AttemptFence | undefined) =>
+    fence === undefined ? sql.literal(`status = 'running'`) : sql`(status = 'running' AND attempts = ${fence.attempt})`
 
   /** Runs an update that must touch the incident; fails with IncidentNotFound otherwise. */
-  const touch = (id: string, run: Effect.Effect<ReadonlyArray<{ id: string }>>) =>
-    Effect.flatMap(run, (rows) => (rows.length > 0 ? Effect.void : Effect.fail(IncidentNotFound.forId(id))))
+  const touch = (id: string, run: Effect.Effect<ReadonlyArray<unknown>, unknown>) =>
+    Effect.flatMap(Effect.orDie(run), (rows) =>
+      rows.length > 0 ? Effect.void : Effect.fail(IncidentNotFound.forId(id))
+    )
 
   const insertIncident = (n: NewIncident) =>
     sql`INSERT INTO incidents ${sql.insert({
@@ -200,7 +204,8 @@ const make = Effect.gen(function* () {
       }).pipe(
         sql.withTransaction,
         Effect.catchAll((e) => (e instanceof AlertGroupTaken ? Effect.fail(e) : Effect.die(e))),
-        Effect.zipRight(Effect.orDie(get(n.id)))
+        // the new incident is what was inserted: no read-back
+        Effect.as(pendingIncident(n))
       ),
     touchAlertGroup: (groupKey, fingerprints, at) =>
       Effect.gen(function* () {
@@ -217,99 +222,107 @@ const make = Effect.gen(function* () {
       sql`UPDATE alert_groups SET resolved_at = ${at} WHERE group_key = ${groupKey}`.pipe(Effect.asVoid, Effect.orDie),
     // the new incident is built from what was inserted: no read-back (a measurable share of POST's cost)
     create: (n) => insertIncident(n).pipe(Effect.as(pendingIncident(n)), Effect.orDie),
-    get: (id) => onlyNotFound(get(id)),
+    get,
     list: (query) =>
       Effect.gen(function* () {
         const before = query.cursor !== undefined ? yield* decodeCursor(query.cursor) : Number.MAX_SAFE_INTEGER
-        const rows = yield* (
-          query.status !== undefined
-            ? sql<IncidentRow>`SELECT * FROM incidents WHERE status = ${query.status} AND seq < ${before}
-              ORDER BY seq DESC LIMIT ${query.limit + 1}`
-            : sql<IncidentRow>`SELECT * FROM incidents WHERE seq < ${before} ORDER BY seq DESC LIMIT ${query.limit + 1}`
-        ).pipe(Effect.orDie)
+        const rows = yield* sql`SELECT seq, id, description, status, source, created_at, completed_at,
+            json_extract(conclusion, '$.suggested_root_cause') AS suggested_root_cause,
+            json_extract(conclusion, '$.confidence_score') AS confidence_score
+            FROM incidents WHERE ${query.status !== undefined ? sql`status = ${query.status} AND ` : sql``}seq < ${before}
+            ORDER BY seq DESC LIMIT ${query.limit + 1}`.pipe(Effect.flatMap(decodeSummaryRows), Effect.orDie)
         const page = rows.slice(0, query.limit)
-        const items = yield* Effect.forEach(page, (row) =>
-          decodeIncident(row, [], []).pipe(Effect.map(toSummary), Effect.orDie)
-        )
         const last = page[page.length - 1]
         return new IncidentPage({
-          items,
+          items: page.map(summaryFromColumns),
           next_cursor: rows.length > query.limit && last !== undefined ? encodeCursor(last.seq) : null
         })
       }),
+    // one statement; a terminal incident is left as it is and its attempt count returned
     markRunning: (id) =>
-      sql<{ attempts: number }>`UPDATE incidents SET status = 'running', attempts = attempts + 1,
-          updated_at = ${nowIso()} WHERE id = ${id} RETURNING attempts`.pipe(
+      sql<{ attempts: number }>`UPDATE incidents SET
+          attempts = CASE WHEN ${sql.literal(TERMINAL)} THEN attempts ELSE attempts + 1 END,
+          updated_at = CASE WHEN ${sql.literal(TERMINAL)} THEN updated_at ELSE ${nowIso()} END,
+          status = CASE WHEN ${sql.literal(TERMINAL)} THEN status ELSE 'running' END
+          WHERE id = ${id} RETURNING attempts`.pipe(
         Effect.orDie,
         Effect.flatMap((rows) =>
           rows[0] !== undefined ? Effect.succeed(rows[0].attempts) : Effect.fail(IncidentNotFound.forId(id))
         )
       ),
+    // One statement: the next index is computed and the step inserted (with its index) atomically; an unknown
+    // incident selects no row, so nothing is inserted.
     appendStep: (id, step) =>
       Effect.gen(function* () {
-        yield* onlyNotFound(findRow(id))
-        // One statement: the index is computed and the row inserted atomically.
+        const data = yield* Effect.orDie(encodeStep(step))
         const rows = yield* sql<{ idx: number }>`INSERT INTO investigation_steps (incident_id, idx, data)
-            SELECT ${id}, COALESCE(MAX(idx), 0) + 1, '{}' FROM investigation_steps WHERE incident_id = ${id}
+            SELECT i.id, n.next, json_set(${data}, '$.index', n.next)
+            FROM incidents i,
+              (SELECT COALESCE(MAX(idx), 0) + 1 AS next FROM investigation_steps WHERE incident_id = ${id}) n
+            WHERE i.id = ${id}
             RETURNING idx`.pipe(Effect.orDie)
-        const index = rows[0]?.idx ?? 1
-        const full = InvestigationStep.make({ ...step, index })
-        const data = yield* Schema.encode(StepJson)(full).pipe(Effect.orDie)
-        yield* sql`UPDATE investigation_steps SET data = ${data} WHERE incident_id = ${id} AND idx = ${index}`.pipe(
-          Effect.orDie
-        )
-        return full
-      }).pipe(sql.withTransaction, onlyNotFound),
-    putEvidence: (id, key, value) =>
-      Effect.gen(function* () {
-        yield* onlyNotFound(findRow(id))
-        const json = JSON.stringify(value ?? null)
-        yield* sql`INSERT INTO evidence (incident_id, key, value, seq)
-            VALUES (${id}, ${key}, ${json}, (SELECT COUNT(*) FROM evidence WHERE incident_id = ${id}))
-            ON CONFLICT (incident_id, key) DO UPDATE SET value = excluded.value`.pipe(Effect.orDie)
+        const index = rows[0]?.idx
+        if (index === undefined) return yield* Effect.fail(IncidentNotFound.forId(id))
+        const saved: InvestigationStep = { ...step, index }
+        return saved
       }),
+    putEvidence: (id, key, value) =>
+      touch(
+        id,
+        sql`INSERT INTO evidence (incident_id, key, value, seq)
+            SELECT id, ${key}, ${JSON.stringify(value ?? null)},
+              (SELECT COUNT(*) FROM evidence e WHERE e.incident_id = incidents.id)
+            FROM incidents WHERE id = ${id}
+            ON CONFLICT (incident_id, key) DO UPDATE SET value = excluded.value
+            RETURNING incident_id`
+      ),
     setEntities: (id, entities) =>
       touch(
         id,
-        sql<{ id: string }>`UPDATE incidents SET extracted_entities = ${JSON.stringify(entities)},
-          updated_at = ${nowIso()} WHERE id = ${id} RETURNING id`.pipe(Effect.orDie)
+        sql`UPDATE incidents SET extracted_entities = ${JSON.stringify(entities)},
+          updated_at = ${nowIso()} WHERE id = ${id} RETURNING id`
       ),
-    complete: (id, outcome) =>
+    complete: (id, outcome, fence) =>
       Effect.gen(function* () {
-        const conclusion = yield* Schema.encode(ConclusionJson)(conclusionOf(outcome)).pipe(Effect.orDie)
+        const conclusion = yield* Effect.orDie(encodeConclusion(conclusionOf(outcome)))
         const usage = outcome.llm_usage !== undefined ? JSON.stringify(outcome.llm_usage) : null
         const now = nowIso()
-        yield* onlyNotFound(findRow(id))
-        yield* sql`UPDATE incidents SET status = 'completed', completed_at = ${now}, updated_at = ${now},
+        return yield* updateReturning(
+          id,
+          sql`UPDATE incidents SET status = 'completed', completed_at = ${now}, updated_at = ${now},
             conclusion = ${conclusion}, llm_usage = COALESCE(${usage}, llm_usage)
-            WHERE id = ${id} AND status NOT IN ('completed', 'failed')`.pipe(Effect.orDie)
-        return yield* onlyNotFound(get(id))
+            WHERE id = ${id} AND ${resultGuard(fence)} RETURNING ${columns}`
+        )
       }),
-    fail: (id, message, usage) =>
-      Effect.gen(function* () {
+    fail: (id, message, usage, fence) =>
+      Effect.suspend(() => {
         const now = nowIso()
         const usageJson = usage !== undefined ? JSON.stringify(usage) : null
-        yield* onlyNotFound(findRow(id))
-        yield* sql`UPDATE incidents SET status = 'failed', completed_at = ${now}, updated_at = ${now},
+        return updateReturning(
+          id,
+          sql`UPDATE incidents SET status = 'failed', completed_at = ${now}, updated_at = ${now},
             error_message = ${message}, llm_usage = COALESCE(${usageJson}, llm_usage)
-            WHERE id = ${id} AND status NOT IN ('completed', 'failed')`.pipe(Effect.orDie)
-        return yield* onlyNotFound(get(id))
+            WHERE id = ${id} AND ${resultGuard(fence)} RETURNING ${columns}`
+        )
       }),
-    requeue: (id) =>
+    requeue: (id, fence) =>
       touch(
         id,
-        sql<{ id: string }>`UPDATE incidents SET status = CASE WHEN status = 'running' THEN 'pending' ELSE status END,
-          updated_at = ${nowIso()} WHERE id = ${id} RETURNING id`.pipe(Effect.orDie)
+        sql`UPDATE incidents SET
+          status = CASE WHEN ${requeueGuard(fence)} THEN 'pending' ELSE status END,
+          updated_at = CASE WHEN ${requeueGuard(fence)} THEN ${nowIso()} ELSE updated_at END
+          WHERE id = ${id} RETURNING id`
       ),
-    listUnfinished: sql<{ id: string; status: string; attempts: number; correlation_id: string }>`SELECT id, status,
-        attempts, correlation_id FROM incidents WHERE status IN ('pending', 'running') ORDER BY seq`.pipe(
+    listUnfinished: sql<UnfinishedRow>`SELECT id, status, attempts, correlation_id, created_at FROM incidents
+        WHERE status IN ('pending', 'running') ORDER BY seq`.pipe(
       Effect.flatMap((rows) =>
         Effect.forEach(rows, (r) =>
-          Effect.map(Status(r.status), (status) => ({
+          Effect.map(decodeStatus(r.status), (status) => ({
             id: r.id,
             status,
             attempts: r.attempts,
-            correlationId: r.correlation_id
+            correlationId: r.correlation_id,
+            createdAt: r.created_at
           }))
         )
       ),
@@ -317,12 +330,17 @@ const make = Effect.gen(function* () {
     ),
     ping: sql`SELECT 1`.pipe(Effect.asVoid, Effect.orDie)
   }
+
   return repo
 })
 
-/** Keeps `IncidentNotFound` in the error channel; any other failure of the store is a defect. */
-const onlyNotFound = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, IncidentNotFound, R> =>
-  Effect.catchAll(self, (e) => (e instanceof IncidentNotFound ? Effect.fail(e) : Effect.die(e)))
+interface UnfinishedRow {
+  readonly id: string
+  readonly status: string
+  readonly attempts: number
+  readonly correlation_id: string
+  readonly created_at: string
+}
 
 interface AlertGroupRow {
   readonly group_key: string
@@ -332,10 +350,11 @@ interface AlertGroupRow {
   readonly completed_at: string | null
 }
 
-const FingerprintsJson = Schema.parseJson(Schema.Array(Schema.String))
-
 const toLink = (row: AlertGroupRow) =>
-  Effect.all({ status: Status(row.status), fingerprints: Schema.decode(FingerprintsJson)(row.fingerprints) }).pipe(
+  Effect.all({
+    status: decodeStatus(row.status),
+    fingerprints: Schema.decode(FingerprintsJson)(row.fingerprints)
+  }).pipe(
     Effect.map(({ fingerprints, status }): AlertGroupLink => ({
       groupKey: row.group_key,
       incidentId: row.incident_id,
@@ -345,20 +364,6 @@ const toLink = (row: AlertGroupRow) =>
     })),
     Effect.orDie
   )
-
-interface EvidenceRow {
-  readonly key: string
-  readonly value: string
-}
-
-const conclusionOf = (o: InvestigationOutcome): typeof Conclusion.Type => ({
-  suggested_root_cause: o.suggested_root_cause,
-  confidence_score: o.confidence_score,
-  supporting_evidence: o.supporting_evidence,
-  recommended_next_steps: o.recommended_next_steps,
-  concluded_by: o.concluded_by,
-  ...(o.findings !== undefined ? { findings: o.findings } : {})
-})
 
 /** The SQLite client and its migrations for a database file (`:memory:` for a throwaway database). */
 export const sqliteLayer = (filename: string) => {
