@@ -1,11 +1,11 @@
 /**
- * The production wiring of the server, shared by `main.ts` (npm start) and `demo.ts` (npm run demo): the SQLite
- * store, the MCP tool manager, the knowledge graph, the diagnosis agent (triage + analyzers, plus the LLM agent
+ * The production wiring of the server, shared by `main.ts` (npm start) and `demo.ts` (npm run demo): the store
+ * (SQLite, or PostgreSQL shared by several replicas), the MCP tool manager, the knowledge graph, the diagnosis agent (triage + analyzers, plus the LLM agent
  * when configured), and optionally a sandbox cluster serving a scenario file.
  */
 import { HttpServer } from "@effect/platform"
 import { startSandbox, type SandboxHandle } from "@sre/sandbox"
-import { Context, Effect, Layer, Option, Scope } from "effect"
+import { Context, Effect, Layer, Option, type Redacted, Scope } from "effect"
 import { appLayerOn, serverLayer } from "./app.js"
 import { AppConfig, type AppConfigShape } from "./config/AppConfig.js"
 import { layerHealthChecks } from "./health/HealthChecks.js"
@@ -14,6 +14,14 @@ import { LlmClient, layer as llmLayer, unconfiguredClient } from "./llm/LlmClien
 import { layer as knowledgeGraphLayer } from "./knowledge/KnowledgeGraph.js"
 import { loadMcpConfig, mcpConfigPath } from "./mcp/McpConfig.js"
 import { layerFromConfig as mcpLayerFromConfig } from "./mcp/McpToolManager.js"
+import {
+  defaultDistributedRunnerOptions,
+  type DistributedRunnerOptions,
+  layerDistributedInvestigationRunner
+} from "./investigation/DistributedInvestigationRunner.js"
+import { layerPgBossQueue } from "./investigation/JobQueue.js"
+import { layerPgIncidentEvents } from "./investigation/PgIncidentEvents.js"
+import { databaseUrl, layerPg, layerPgClient } from "./store/PgIncidentRepository.js"
 import { layerSqlite } from "./store/SqliteIncidentRepository.js"
 import { layerCreationSnapshot } from "./triage/CreationSnapshot.js"
 
@@ -26,6 +34,30 @@ export interface RuntimeOptions {
 }
 
 const unconfiguredLlm = Layer.succeed(LlmClient, unconfiguredClient("none"))
+
+/**
+ * The store and where investigations run: the SQLite file and this process by default; with `DATABASE_URL`, the
+ * shared PostgreSQL store, the job queue every replica takes investigations from, and events over LISTEN/NOTIFY.
+ * One Postgres client (one pool) serves the store and the event listener; pg-boss keeps a small pool of its own.
+ */
+export const storageLayers = Effect.map(databaseUrl, (url) =>
+  Option.isNone(url) ? { repository: layerSqlite, distribution: undefined } : postgresLayers(url.value)
+)
+
+/** The PostgreSQL store and the distributed runner on `url` (one client pool shared by the store and the events). */
+export const postgresLayers = (
+  url: Redacted.Redacted<string>,
+  options: DistributedRunnerOptions = defaultDistributedRunnerOptions
+) => {
+  const client = layerPgClient(url)
+  const repository = layerPg.pipe(Layer.provide(client))
+  const distribution = layerDistributedInvestigationRunner(options).pipe(
+    Layer.provideMerge(layerPgIncidentEvents),
+    Layer.provide(layerPgBossQueue(url)),
+    Layer.provide(client)
+  )
+  return { repository, distribution }
+}
 
 /**
  * Starts the sandbox (if asked), loads the MCP configuration, and returns the server layer. Everything started here
@@ -52,7 +84,8 @@ export const productionLayer = (config: AppConfigShape, options: RuntimeOptions 
       Layer.provide(llm)
     )
     const snapshot = layerCreationSnapshot.pipe(Layer.provide(mcp))
-    const layer = appLayerOn({ repository: layerSqlite, agent, snapshot }, serverLayer).pipe(
+    const storage = yield* storageLayers
+    const layer = appLayerOn({ ...storage, agent, snapshot }, serverLayer).pipe(
       Layer.provide(Layer.succeed(AppConfig, config))
     )
     return { layer, sandbox }

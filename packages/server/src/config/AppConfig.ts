@@ -2,6 +2,7 @@
  * Server configuration, read once at start-up from the environment with Effect `Config`. A bad value stops the
  * server with one readable line naming the variable (see `formatConfigError`).
  */
+import { hostname } from "node:os"
 import { Cause, Config, ConfigError, Context, Duration, Effect, Layer, LogLevel, Option, Redacted } from "effect"
 
 /** Everything the server needs to know from its environment (excluding per-service settings such as LLM_*). */
@@ -17,6 +18,14 @@ export interface AppConfigShape {
   readonly shutdownGracePeriod: Duration.Duration
   readonly maxRequestBodyBytes: number
   readonly maxInvestigationAttempts: number
+  /**
+   * `INVESTIGATION_TIMEOUT`: hard limit of one investigation attempt (default 15 minutes). An attempt that runs longer
+   * is failed with a timeout message. With several replicas it also sets the job lease (this plus one minute): a
+   * replica that dies mid-investigation has its work picked up by another once the lease expires.
+   */
+  readonly investigationTimeout: Duration.Duration
+  /** `REPLICA_ID`: the name of this replica in logs and job-queue records (default: host name and process id). */
+  readonly replicaId: string
   readonly serviceName: string
   /** API keys from `SRE_API_KEYS` (comma-separated); empty = authentication off unless a keys file is set. */
   readonly apiKeys: ReadonlyArray<Redacted.Redacted<string>>
@@ -88,6 +97,21 @@ export const appConfig: Config.Config<AppConfigShape> = Config.all({
   shutdownGracePeriod: Config.duration("SHUTDOWN_GRACE_PERIOD").pipe(Config.withDefault(Duration.seconds(20))),
   maxRequestBodyBytes: positiveInt("MAX_REQUEST_BODY_BYTES", 64 * 1024),
   maxInvestigationAttempts: positiveInt("MAX_INVESTIGATION_ATTEMPTS", 3),
+  investigationTimeout: Config.duration("INVESTIGATION_TIMEOUT").pipe(
+    Config.withDefault(Duration.minutes(15)),
+    Config.validate({
+      message: "must be a duration between 10 seconds and 12 hours (e.g. \"600 seconds\", \"15 minutes\")",
+      validation: (d) =>
+        Duration.greaterThanOrEqualTo(d, Duration.seconds(10)) && Duration.lessThanOrEqualTo(d, Duration.hours(12))
+    })
+  ),
+  replicaId: Config.string("REPLICA_ID").pipe(
+    Config.withDefault(`${hostname()}-${process.pid}`),
+    Config.validate({
+      message: "must be 1-128 characters of letters, digits, '.', '_' or '-'",
+      validation: (id) => /^[A-Za-z0-9._-]{1,128}$/.test(id)
+    })
+  ),
   serviceName: Config.string("SERVICE_NAME").pipe(Config.withDefault("sre-orchestrator")),
   apiKeys: Config.redacted("SRE_API_KEYS").pipe(
     Config.withDefault(Redacted.make("")),
@@ -138,6 +162,8 @@ export const testAppConfig = (overrides: Partial<AppConfigShape> = {}): AppConfi
   shutdownGracePeriod: Duration.seconds(2),
   maxRequestBodyBytes: 64 * 1024,
   maxInvestigationAttempts: 3,
+  investigationTimeout: Duration.minutes(15),
+  replicaId: "test-replica",
   serviceName: "sre-orchestrator",
   apiKeys: [],
   apiKeysFile: Option.none(),

@@ -4,12 +4,12 @@
  * shutdown that gives running investigations a grace period and re-queues what did not finish.
  */
 import { type Incident, ServiceUnavailable } from "@sre/schema"
-import { Cause, Context, Deferred, Duration, Effect, Exit, Fiber, FiberMap, Layer, Option } from "effect"
+import { Context, Deferred, Duration, Effect, Fiber, FiberMap, Layer, Option } from "effect"
 import { AppConfig } from "../config/AppConfig.js"
-import { recordInvestigation } from "../observability/metrics.js"
 import { IncidentRepository } from "../store/IncidentRepository.js"
-import { Agent, type InvestigationContext } from "./Agent.js"
-import { IncidentEvents } from "./IncidentEvents.js"
+import type { Agent } from "./Agent.js"
+import type { IncidentEvents } from "./IncidentEvents.js"
+import { makeInvestigationAttempts } from "./Investigation.js"
 import { CreationSnapshot } from "../triage/CreationSnapshot.js"
 
 /** Counters of the runner, for `/health` and metrics. */
@@ -42,15 +42,13 @@ export class InvestigationRunner extends Context.Tag("sre/InvestigationRunner")<
   InvestigationRunnerShape
 >() {}
 
-/** Message stored on incidents that were interrupted too many times. */
-export const interruptedMessage = (attempts: number): string =>
-  `interrupted: the investigation was interrupted ${attempts} time(s) (server stopped or crashed) and was not retried again`
+/** Message stored on incidents that were interrupted too many times (re-exported for callers of the runner). */
+export { interruptedMessage } from "./Investigation.js"
 
 const make = Effect.gen(function* () {
   const config = yield* AppConfig
   const repo = yield* IncidentRepository
-  const agent = yield* Agent
-  const events = yield* IncidentEvents
+  const attempts = yield* makeInvestigationAttempts
   const snapshot = yield* Effect.serviceOption(CreationSnapshot)
   const scope = yield* Effect.scope
 
@@ -67,60 +65,10 @@ const make = Effect.gen(function* () {
   )
   const maybeIdle = Effect.suspend(() => (running + queued === 0 ? Deferred.succeed(idle, undefined) : Effect.void))
 
-  const publishStatus = (incidentId: string, status: Incident["status"]) =>
-    events.publish({ type: "status", incidentId, status })
-
-  const finish = (incident: Incident, startedMs: number) =>
-    Effect.zipRight(
-      publishStatus(incident.id, incident.status),
-      events.publish({ type: "done", incidentId: incident.id, incident })
-    ).pipe(
-      Effect.zipRight(
-        recordInvestigation(incident.status === "completed" ? "completed" : "failed", Date.now() - startedMs)
-      )
-    )
-
   /** One investigation, from `pending` to a terminal state (or back to `pending` if interrupted). */
-  const investigate = (id: string, previousAttempts: number) =>
-    Effect.gen(function* () {
-      const startedMs = Date.now()
-      if (previousAttempts >= config.maxInvestigationAttempts) {
-        yield* Effect.logWarning("investigation abandoned after repeated interruptions")
-        const failed = yield* repo.fail(id, interruptedMessage(previousAttempts))
-        return yield* finish(failed, startedMs)
-      }
-      const attempt = yield* repo.markRunning(id)
-      yield* publishStatus(id, "running")
-      const incident = yield* repo.get(id)
-      yield* Effect.logInfo("investigation started").pipe(Effect.annotateLogs({ attempt }))
-      const ctx: InvestigationContext = {
-        incident,
-        attempt,
-        recordStep: (step) =>
-          repo.appendStep(id, step).pipe(
-            Effect.tap((saved) => events.publish({ type: "step", incidentId: id, step: saved })),
-            Effect.orDie
-          ),
-        putEvidence: (key, value) => Effect.orDie(repo.putEvidence(id, key, value)),
-        setEntities: (entities) => Effect.orDie(repo.setEntities(id, entities))
-      }
-      const exit = yield* Effect.exit(agent.investigate(ctx))
-      if (Exit.isSuccess(exit)) {
-        const done = yield* repo.complete(id, exit.value)
-        yield* Effect.logInfo("investigation completed").pipe(
-          Effect.annotateLogs({ confidence: exit.value.confidence_score, concluded_by: exit.value.concluded_by })
-        )
-        return yield* finish(done, startedMs)
-      }
-      if (Cause.isInterruptedOnly(exit.cause)) return yield* Effect.failCause(exit.cause)
-      const failure = Cause.failureOption(exit.cause)
-      const message =
-        failure._tag === "Some" ? failure.value.message : "internal error during the investigation (see server logs)"
-      if (failure._tag === "Some") yield* Effect.logWarning("investigation failed", failure.value.message)
-      else yield* Effect.logError("investigation crashed", exit.cause)
-      const failed = yield* repo.fail(id, message, failure._tag === "Some" ? failure.value.usage : undefined)
-      return yield* finish(failed, startedMs)
-    }).pipe(
+  const investigate = (id: string) =>
+    attempts.run(id).pipe(
+      Effect.asVoid,
       Effect.onInterrupt(() =>
         Effect.gen(function* () {
           yield* Effect.logWarning("investigation interrupted; re-queued for the next start")
@@ -130,27 +78,21 @@ const make = Effect.gen(function* () {
             started_at: new Date().toISOString(),
             reasoning: "The server stopped before this investigation finished; it will be restarted on the next start."
           })
-          yield* publishStatus(id, "pending")
+          yield* attempts.publishStatus(id, "pending")
         }).pipe(Effect.catchAllCause((cause) => Effect.logError("could not re-queue incident", cause)))
       ),
-      Effect.catchTag("IncidentNotFound", (e) => Effect.logError("incident vanished during investigation", e.message)),
       Effect.withSpan("InvestigationRunner.investigate", { attributes: { incident_id: id } })
     )
 
   /** Queues an investigation: runs `before` (the creation snapshot), waits for a permit, then investigates. */
-  const start = (
-    id: string,
-    correlationId: string,
-    previousAttempts: number,
-    before: Effect.Effect<void> = Effect.void
-  ) => {
+  const start = (id: string, correlationId: string, before: Effect.Effect<void> = Effect.void) => {
     let started = false
     const run = semaphore.withPermits(1)(
       Effect.suspend(() => {
         started = true
         queued -= 1
         running += 1
-        return investigate(id, previousAttempts).pipe(Effect.ensuring(Effect.sync(() => void (running -= 1))))
+        return investigate(id).pipe(Effect.ensuring(Effect.sync(() => void (running -= 1))))
       })
     )
     const job = Effect.zipRight(before, run).pipe(
@@ -202,16 +144,7 @@ const make = Effect.gen(function* () {
     for (const u of unfinished) {
       queued += 1
       yield* busy
-      if (u.status === "running") {
-        yield* repo
-          .appendStep(u.id, {
-            kind: "note",
-            started_at: new Date().toISOString(),
-            reasoning: "The server stopped while this investigation was running; it was restarted."
-          })
-          .pipe(Effect.ignore)
-      }
-      yield* start(u.id, u.correlationId, u.attempts)
+      yield* start(u.id, u.correlationId)
     }
   }
 
@@ -224,7 +157,7 @@ const make = Effect.gen(function* () {
         const captured = Option.isSome(snapshot)
           ? Fiber.join(yield* Effect.forkIn(snapshot.value.capture(incident), scope))
           : Effect.void
-        yield* start(incident.id, correlationId, 0, captured)
+        yield* start(incident.id, correlationId, captured)
         return incident
       }),
     stats: Effect.sync(() => ({
