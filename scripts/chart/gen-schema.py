@@ -25,8 +25,9 @@ DNS_LABEL = S(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", maxLength=63)
 # An integer, or an empty string meaning "use the default".
 OPT_INT = lambda minimum=0: {"oneOf": [I(minimum), S(maxLength=0)]}
 INT_OR_PCT = {"oneOf": [I(0), S(pattern=r"^[0-9]+%$"), S(maxLength=0)]}
-# Effect Duration strings: "20 seconds", "5 minutes", "500 millis" (also 20s / 5m accepted by most parsers).
-DURATION = S(pattern=r"^$|^[0-9]+(\.[0-9]+)?\s*(ms|millis?|milliseconds?|s|seconds?|m|minutes?|h|hours?)$")
+# Effect Duration strings as the server's Config.duration parses them: "20 seconds", "5 minutes", "500 millis".
+# A number, one space, a unit word: "20s" or "5m" would make the server refuse to start.
+DURATION = S(pattern=r"^$|^[0-9]+(\.[0-9]+)?\s(nanos?|micros?|millis?|seconds?|minutes?|hours?|days?|weeks?)$")
 QUANTITY = {"oneOf": [S(pattern=r"^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti|P|Pi|E|Ei)?$"), {"type": "number", "minimum": 0}]}
 RESOURCES = obj({
     "requests": obj({"cpu": QUANTITY, "memory": QUANTITY, "ephemeral-storage": QUANTITY}),
@@ -41,9 +42,13 @@ def PROBE(startup=False):
     }
     if not startup: p["initialDelaySeconds"] = I(0)
     return obj(p, required=["enabled"])
+# Inline value a or existing Secret b, not both: with a set, b must be empty (the error then names b).
 SECRET_PAIR = lambda a, b: {
-    "not": {"required": [a, b], "properties": {a: {"minLength": 1}, b: {"minLength": 1}}},
+    "if": {"required": [a], "properties": {a: {"minLength": 1}}},
+    "then": {"properties": {b: {"maxLength": 0, "description": f"must be empty when {a} is set"}}},
 }
+# Name of a key inside a Secret (a file name: letters, digits, -, _ and .).
+SECRET_KEY = S(pattern=r"^[-._a-zA-Z0-9]+$", maxLength=253)
 
 schema = {
     "$schema": "http://json-schema.org/draft-07/schema#",
@@ -54,7 +59,7 @@ schema = {
         "global": MAP,
         "nameOverride": S(maxLength=63),
         "fullnameOverride": S(maxLength=63),
-        "replicaCount": I(0, description="Pods; > 1 needs database.url or database.existingSecret (SQLite is single-writer)"),
+        "replicaCount": I(0, description="Pods; > 1 needs database.existingSecret or database.url (SQLite is single-writer)"),
         "image": obj({
             "repository": S(minLength=1),
             "tag": {"type": ["string", "number"]},
@@ -62,7 +67,10 @@ schema = {
             "pullPolicy": {"enum": ["Always", "IfNotPresent", "Never"]},
         }, required=["repository", "pullPolicy"]),
         "imagePullSecrets": {"type": "array", "items": obj({"name": S(minLength=1)}, required=["name"])},
-        "strategy": obj({"type": {"enum": ["", "Recreate", "RollingUpdate"]}, "rollingUpdate": MAP}),
+        "strategy": obj({
+            "type": {"enum": ["", "Recreate", "RollingUpdate"]},
+            "rollingUpdate": obj({"maxSurge": INT_OR_PCT, "maxUnavailable": INT_OR_PCT}),
+        }),
         "terminationGracePeriodSeconds": I(0),
         "podLabels": STRMAP,
         "podAnnotations": STRMAP,
@@ -99,19 +107,29 @@ schema = {
             "maxRetries": OPT_INT(0),
             "apiKey": S(),
             "existingSecret": NAME,
-            "existingSecretKey": S(minLength=1),
+            "existingSecretKey": SECRET_KEY,
         }, **SECRET_PAIR("apiKey", "existingSecret")),
         "apiKeys": obj({
             # Same rule as the server (AppConfig isAcceptableApiKey): 16-512 printable characters, no spaces or commas.
             "keys": {"type": "array", "items": S(pattern=r"^[\x21-\x2b\x2d-\x7e]{16,512}$"), "uniqueItems": True},
             "existingSecret": NAME,
-            "existingSecretKey": S(minLength=1),
+            "existingSecretKey": SECRET_KEY,
         }),
+        # PostgreSQL: existingSecret (+ secretKey) in production, url for quick trials; not both. The rules that
+        # span several sections (replicas > 1 needs a database, a database excludes persistence) are `fail`s in
+        # _helpers.tpl, whose messages explain what to do (a schema error could only say "does not match").
         "database": obj({
-            "url": S(pattern=r"^$|^[a-z][a-z0-9+.-]*://\S+$"),
             "existingSecret": NAME,
-            "existingSecretKey": S(minLength=1),
+            "secretKey": SECRET_KEY,
+            "url": S(pattern=r"^$|^postgres(ql)?://\S+$",
+                     description="postgres:// or postgresql:// URL; for quick trials only (prefer existingSecret)"),
         }, **SECRET_PAIR("url", "existingSecret")),
+        "investigations": obj({
+            # The server accepts INVESTIGATION_TIMEOUT between 10 seconds and 12 hours (AppConfig).
+            "leaseSeconds": {"oneOf": [I(10, 43200), S(maxLength=0)],
+                             "description": "INVESTIGATION_TIMEOUT in seconds; empty: server default (15 minutes)"},
+            "maxAttempts": OPT_INT(1),
+        }),
         "persistence": obj({
             "enabled": B,
             "existingClaim": NAME,
@@ -169,7 +187,12 @@ schema = {
         "nodeSelector": STRMAP,
         "tolerations": OBJLIST,
         "affinity": MAP,
-        "topologySpreadConstraints": OBJLIST,
+        "podAntiAffinityPreset": {"enum": ["soft", "hard", "none"]},
+        "podAntiAffinityTopologyKey": S(minLength=1),
+        "topologySpreadConstraints": {"type": "array", "items": {
+            "type": "object", "required": ["maxSkew", "topologyKey", "whenUnsatisfiable"],
+            "properties": {"maxSkew": I(1), "topologyKey": S(minLength=1),
+                           "whenUnsatisfiable": {"enum": ["DoNotSchedule", "ScheduleAnyway"]}}}},
         "priorityClassName": S(),
         "podDisruptionBudget": obj({
             "enabled": B, "minAvailable": INT_OR_PCT, "maxUnavailable": INT_OR_PCT,
@@ -189,6 +212,10 @@ schema = {
             "egressTo": OBJLIST,
             "egressPorts": {"type": "array", "items": I(1, 65535)},
             "extraEgress": OBJLIST,
+            "database": obj({
+                "ports": {"type": "array", "items": I(1, 65535)},
+                "to": OBJLIST,
+            }),
         }, required=["enabled"]),
         "metrics": obj({
             "podAnnotations": B,

@@ -88,6 +88,21 @@ expect_fail 'ingress.enabled with no hosts' 'hosts' --set ingress.enabled=true -
 expect_fail 'RollingUpdate with a RWO volume' 'deadlock' --set persistence.enabled=true --set strategy.type=RollingUpdate
 expect_fail 'apiKeys.keys entry too short' 'keys' --set 'apiKeys.keys[0]=short'
 expect_fail 'persistence.size: lots' 'size' --set persistence.size=lots
+# Several replicas need PostgreSQL; the database settings themselves.
+expect_fail 'replicaCount: 3 without database' 'replicaCount is 3 .* more than 1 replica is unsafe' --set replicaCount=3
+expect_fail 'ci/postgres-values.yaml without its database' 'more than 1 replica is unsafe' -f "$CHART/ci/postgres-values.yaml" --set database.existingSecret=
+expect_fail 'database.url and database.existingSecret together' 'database.existingSecret' --set database.url=postgres://u:p@db:5432/sre --set database.existingSecret=sre-database
+expect_fail 'database.url not PostgreSQL' 'database.url' --set database.url=mysql://u:p@db:3306/sre
+expect_fail 'database.existingSecret not a Secret name' 'database.existingSecret' --set database.existingSecret=Sre_Database
+expect_fail 'database.existingSecretKey (the key is database.secretKey)' 'existingSecretKey' --set database.existingSecret=sre-database --set database.existingSecretKey=url
+expect_fail 'database with persistence.enabled' 'persistence.enabled is for the SQLite store' --set database.existingSecret=sre-database --set persistence.enabled=true
+expect_fail 'investigations.leaseSeconds: "600s"' 'leaseSeconds' --set-string investigations.leaseSeconds=600s
+expect_fail 'investigations.leaseSeconds: 5 (below 10)' 'leaseSeconds' --set investigations.leaseSeconds=5
+expect_fail 'server.shutdownGracePeriod: 20s (Effect wants "20 seconds")' 'shutdownGracePeriod' --set server.shutdownGracePeriod=20s
+expect_fail 'rollingUpdate maxSurge 0 and maxUnavailable 0' 'cannot both be 0' --set database.existingSecret=sre-database --set strategy.rollingUpdate.maxSurge=0
+expect_fail 'PDB minAvailable 1 with a single replica' 'node drains would block' --set podDisruptionBudget.minAvailable=1 --set podDisruptionBudget.maxUnavailable=
+expect_fail 'PDB minAvailable 3 with HPA minReplicas 3' 'node drains would block' -f "$CHART/ci/postgres-values.yaml" --set podDisruptionBudget.minAvailable=3
+expect_fail 'podAntiAffinityPreset: always' 'podAntiAffinityPreset' --set podAntiAffinityPreset=always
 
 if [[ "$failures" -gt 0 ]]; then
   echo "chart validation: $failures failure(s)" >&2

@@ -74,12 +74,50 @@ app.kubernetes.io/part-of: sre-orchestrator
 {{- if .Values.apiKeys.existingSecret }}{{ .Values.apiKeys.existingSecretKey }}{{- else }}api-keys{{- end }}
 {{- end }}
 
-{{/* Name of the Secret holding the database URL ("" when there is none). */}}
+{{/* Name of the Secret holding the database URL ("" when there is none: SQLite). */}}
 {{- define "sre-orchestrator.databaseSecretName" -}}
 {{- if .Values.database.existingSecret }}{{ .Values.database.existingSecret }}{{- else if .Values.database.url }}{{ include "sre-orchestrator.fullname" . }}-database{{- end }}
 {{- end }}
 {{- define "sre-orchestrator.databaseSecretKey" -}}
-{{- if .Values.database.existingSecret }}{{ .Values.database.existingSecretKey }}{{- else }}url{{- end }}
+{{- if .Values.database.existingSecret }}{{ .Values.database.secretKey }}{{- else }}DATABASE_URL{{- end }}
+{{- end }}
+
+{{/* "true" when an external database (PostgreSQL) is configured, "" otherwise (SQLite). */}}
+{{- define "sre-orchestrator.externalDatabase" -}}
+{{- if or .Values.database.existingSecret .Values.database.url }}true{{- end }}
+{{- end }}
+
+{{/* "true" when more than one pod can run at a time (replicaCount > 1 or an HPA that may scale above 1). */}}
+{{- define "sre-orchestrator.multiReplica" -}}
+{{- if or (gt (int .Values.replicaCount) 1) (and .Values.autoscaling.enabled (gt (int .Values.autoscaling.maxReplicas) 1)) }}true{{- end }}
+{{- end }}
+
+{{/* Pod affinity: .Values.affinity plus podAntiAffinityPreset when several replicas can run and affinity has no
+podAntiAffinity of its own. Renders "{}" when there is nothing. */}}
+{{- define "sre-orchestrator.affinity" -}}
+{{- $affinity := deepCopy (default (dict) .Values.affinity) }}
+{{- if and (include "sre-orchestrator.multiReplica" .) (ne .Values.podAntiAffinityPreset "none") (not (hasKey $affinity "podAntiAffinity")) }}
+{{- $term := dict "topologyKey" .Values.podAntiAffinityTopologyKey "labelSelector" (dict "matchLabels" (include "sre-orchestrator.selectorLabels" . | fromYaml)) }}
+{{- if eq .Values.podAntiAffinityPreset "hard" }}
+{{- $_ := set $affinity "podAntiAffinity" (dict "requiredDuringSchedulingIgnoredDuringExecution" (list $term)) }}
+{{- else }}
+{{- $_ := set $affinity "podAntiAffinity" (dict "preferredDuringSchedulingIgnoredDuringExecution" (list (dict "weight" 100 "podAffinityTerm" $term))) }}
+{{- end }}
+{{- end }}
+{{- toYaml $affinity }}
+{{- end }}
+
+{{/* topologySpreadConstraints, each without labelSelector given the pods' selector labels. Renders "[]" when none. */}}
+{{- define "sre-orchestrator.topologySpreadConstraints" -}}
+{{- $out := list }}
+{{- range .Values.topologySpreadConstraints }}
+{{- $c := deepCopy . }}
+{{- if not (hasKey $c "labelSelector") }}
+{{- $_ := set $c "labelSelector" (dict "matchLabels" (include "sre-orchestrator.selectorLabels" $ | fromYaml)) }}
+{{- end }}
+{{- $out = append $out $c }}
+{{- end }}
+{{- toYaml $out }}
 {{- end }}
 
 {{/* Name of the PVC of the store. */}}
@@ -97,10 +135,13 @@ app.kubernetes.io/part-of: sre-orchestrator
 {{- if kindIs "string" .Values.knowledgeGraph }}{{ .Values.knowledgeGraph }}{{- else }}{{ toYaml .Values.knowledgeGraph }}{{- end }}
 {{- end }}
 
-{{/* Deployment strategy type: explicit, else Recreate for a RWO/RWOP volume, else RollingUpdate. */}}
+{{/* Deployment strategy type: explicit, else RollingUpdate with a database, else Recreate for a RWO/RWOP volume,
+else RollingUpdate. */}}
 {{- define "sre-orchestrator.strategyType" -}}
 {{- if .Values.strategy.type }}
 {{- .Values.strategy.type }}
+{{- else if include "sre-orchestrator.externalDatabase" . }}
+{{- "RollingUpdate" }}
 {{- else if and .Values.persistence.enabled (or .Values.persistence.existingClaim (has "ReadWriteOnce" .Values.persistence.accessModes) (has "ReadWriteOncePod" .Values.persistence.accessModes)) }}
 {{- "Recreate" }}
 {{- else }}
@@ -111,15 +152,22 @@ app.kubernetes.io/part-of: sre-orchestrator
 {{/*
 Refuses unsafe combinations that JSON schema cannot express clearly (called from the Deployment).
 SQLite is one file on one volume: several pods would each get their own store (emptyDir) or corrupt/lock a shared
-one (PVC). Scaling out needs an external database.
+one (PVC). Scaling out needs an external database (PostgreSQL), which then replaces the volume.
 */}}
 {{- define "sre-orchestrator.validate" -}}
-{{- $externalDb := or .Values.database.url .Values.database.existingSecret }}
+{{- $externalDb := include "sre-orchestrator.externalDatabase" . }}
 {{- if and (gt (int .Values.replicaCount) 1) (not $externalDb) }}
-{{- fail (printf "replicaCount is %d but the incident store is SQLite (a single-writer file): more than 1 replica is unsafe. Keep replicaCount: 1, or set database.url / database.existingSecret (external PostgreSQL)." (int .Values.replicaCount)) }}
+{{- fail (printf "replicaCount is %d but the incident store is SQLite (a single-writer file): more than 1 replica is unsafe. Keep replicaCount: 1, or configure PostgreSQL with database.existingSecret (see docs/deployment.md, \"Several replicas\")." (int .Values.replicaCount)) }}
 {{- end }}
 {{- if and .Values.autoscaling.enabled (gt (int .Values.autoscaling.maxReplicas) 1) (not $externalDb) }}
-{{- fail (printf "autoscaling.maxReplicas is %d but the incident store is SQLite (a single-writer file): more than 1 replica is unsafe. Disable autoscaling, or set database.url / database.existingSecret (external PostgreSQL)." (int .Values.autoscaling.maxReplicas)) }}
+{{- fail (printf "autoscaling.maxReplicas is %d but the incident store is SQLite (a single-writer file): more than 1 replica is unsafe. Disable autoscaling, or configure PostgreSQL with database.existingSecret (see docs/deployment.md, \"Several replicas\")." (int .Values.autoscaling.maxReplicas)) }}
+{{- end }}
+{{- if and $externalDb .Values.persistence.enabled }}
+{{- fail "persistence.enabled is for the SQLite store, which is not used when a database (database.existingSecret / database.url) is configured: set persistence.enabled: false (keep the old PVC first with the annotation helm.sh/resource-policy: keep if you still need its data)" }}
+{{- end }}
+{{- $rollingUpdate := default (dict) .Values.strategy.rollingUpdate }}
+{{- if and (eq (include "sre-orchestrator.strategyType" .) "RollingUpdate") (regexMatch "^0%?$" (toString (default 0 $rollingUpdate.maxSurge))) (regexMatch "^0%?$" (toString (default 0 $rollingUpdate.maxUnavailable))) }}
+{{- fail "strategy.rollingUpdate: maxSurge and maxUnavailable cannot both be 0 (the rollout could never progress)" }}
 {{- end }}
 {{- if and .Values.autoscaling.enabled (lt (int .Values.autoscaling.maxReplicas) (int .Values.autoscaling.minReplicas)) }}
 {{- fail "autoscaling.maxReplicas must be >= autoscaling.minReplicas" }}
@@ -138,6 +186,14 @@ one (PVC). Scaling out needs an external database.
 {{- end }}
 {{- if and (ne (toString .Values.podDisruptionBudget.minAvailable) "") (ne (toString .Values.podDisruptionBudget.maxUnavailable) "") .Values.podDisruptionBudget.enabled }}
 {{- fail "podDisruptionBudget: set either minAvailable or maxUnavailable, not both" }}
+{{- end }}
+{{- if .Values.podDisruptionBudget.enabled }}
+{{- $minPods := ternary (int .Values.autoscaling.minReplicas) (int .Values.replicaCount) .Values.autoscaling.enabled }}
+{{- $minAvailable := toString .Values.podDisruptionBudget.minAvailable }}
+{{- $maxUnavailable := toString .Values.podDisruptionBudget.maxUnavailable }}
+{{- if or (eq $minAvailable "100%") (eq $maxUnavailable "0") (eq $maxUnavailable "0%") (and (regexMatch "^[0-9]+$" $minAvailable) (ge (int $minPods) 1) (ge (atoi $minAvailable) $minPods)) }}
+{{- fail (printf "podDisruptionBudget (minAvailable %q, maxUnavailable %q) leaves no pod evictable with %d replica(s)%s: node drains would block. Use maxUnavailable: 1, or a minAvailable below the replicas (minAvailable: 1 needs at least 2)." $minAvailable $maxUnavailable $minPods (ternary " (autoscaling.minReplicas)" "" .Values.autoscaling.enabled)) }}
+{{- end }}
 {{- end }}
 {{- if and .Values.persistence.enabled (not .Values.persistence.existingClaim) (gt (int .Values.replicaCount) 1) (or (has "ReadWriteOnce" .Values.persistence.accessModes) (has "ReadWriteOncePod" .Values.persistence.accessModes)) }}
 {{- fail "persistence with a ReadWriteOnce volume cannot be shared by several replicas" }}

@@ -7,9 +7,10 @@ import { execFileSync, spawnSync } from "node:child_process"
 import { existsSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
-import { Either } from "effect"
+import { ConfigProvider, Duration, Effect, Either } from "effect"
 import { describe, expect, it } from "vitest"
 import { parseAllDocuments } from "yaml"
+import { appConfig } from "../../src/config/AppConfig.js"
 import { parseKnowledgeGraph } from "../../src/knowledge/KnowledgeGraph.js"
 import { parseMcpConfig } from "../../src/mcp/McpConfig.js"
 
@@ -55,6 +56,22 @@ const only = (ms: Array<Manifest>, kind: string): Manifest => {
   expect(found, `exactly one ${kind}`).toHaveLength(1)
   return found[0]!
 }
+type EnvVar = { name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } }
+const podSpec = (ms: Array<Manifest>) => only(ms, "Deployment").spec.template.spec
+const envOf = (ms: Array<Manifest>): Array<EnvVar> => podSpec(ms).containers[0].env as Array<EnvVar>
+const envNames = (ms: Array<Manifest>) => envOf(ms).map((e) => e.name)
+/** The server's own configuration parser fed with the rendered plain env values (Secrets left out). */
+const serverConfigFrom = (ms: Array<Manifest>) =>
+  Effect.runSync(
+    Effect.withConfigProvider(
+      Effect.suspend(() => appConfig),
+      ConfigProvider.fromMap(
+        new Map(envOf(ms).flatMap((e) => (e.value === undefined ? [] : [[e.name, e.value] as [string, string]])))
+      )
+    )
+  )
+const DB = ["--set", "database.existingSecret=sre-database"]
+const SELECTOR = { "app.kubernetes.io/name": "sre-orchestrator", "app.kubernetes.io/instance": "sre" }
 const rulesOf = (ms: Array<Manifest>) =>
   ms
     .filter((m) => m.kind === "ClusterRole" || m.kind === "Role")
@@ -161,7 +178,7 @@ describe.skipIf(HELM === undefined)("helm chart charts/sre-orchestrator", () => 
   })
 
   it("refuses replicaCount > 1 and HPA maxReplicas > 1 without an external database", () => {
-    expect(templateError("--set", "replicaCount=2")).toMatch(/more than 1 replica is unsafe.*database\.url/s)
+    expect(templateError("--set", "replicaCount=2")).toMatch(/more than 1 replica is unsafe.*database\.existingSecret/s)
     expect(templateError("--set", "autoscaling.enabled=true", "--set", "autoscaling.maxReplicas=3")).toMatch(
       /more than 1 replica is unsafe/
     )
@@ -227,5 +244,210 @@ describe.skipIf(HELM === undefined)("helm chart charts/sre-orchestrator", () => 
     const parsed = parseKnowledgeGraph((cm.data as Record<string, string>)["knowledge_graph.yaml"]!)
     if (Either.isLeft(parsed)) throw new Error(parsed.left.message)
     expect(parsed.right.services.size).toBeGreaterThan(5)
+  })
+
+  describe("external PostgreSQL and several replicas", () => {
+    it("takes DATABASE_URL from an existing Secret and drops the SQLite volume, path and PVC", () => {
+      const ms = template(...DB, "--set", "replicaCount=3")
+      expect(envOf(ms).find((e) => e.name === "DATABASE_URL")).toEqual({
+        name: "DATABASE_URL",
+        valueFrom: { secretKeyRef: { name: "sre-database", key: "DATABASE_URL" } }
+      })
+      expect(envNames(ms)).not.toContain("SRE_DB_PATH")
+      expect((podSpec(ms).volumes as Array<{ name: string }>).map((v) => v.name)).not.toContain("data")
+      expect((podSpec(ms).containers[0].volumeMounts as Array<{ name: string }>).map((m) => m.name)).not.toContain(
+        "data"
+      )
+      expect(ms.filter((m) => m.kind === "PersistentVolumeClaim" || m.kind === "Secret")).toEqual([])
+      expect(only(ms, "Deployment").spec.replicas).toBe(3)
+      const custom = template(...DB, "--set", "database.secretKey=url")
+      expect(envOf(custom).find((e) => e.name === "DATABASE_URL")?.valueFrom?.secretKeyRef.key).toBe("url")
+      // SQLite mode keeps its path and volume
+      expect(envOf(defaults).find((e) => e.name === "SRE_DB_PATH")?.value).toBe("/data/incidents.db")
+      expect(envNames(defaults)).not.toContain("DATABASE_URL")
+    })
+
+    it("puts database.url (quick trials) in a chart-made Secret, never in the pod spec", () => {
+      const url = "postgres://sre:s3cret@db.example:5432/sre?sslmode=require"
+      const ms = template("--set", `database.url=${url}`, "--set", "replicaCount=2")
+      const secret = ms.find((m) => m.kind === "Secret" && m.metadata.name === "sre-sre-orchestrator-database")!
+      expect(Buffer.from((secret.data as Record<string, string>)["DATABASE_URL"]!, "base64").toString()).toBe(url)
+      expect(envOf(ms).find((e) => e.name === "DATABASE_URL")?.valueFrom?.secretKeyRef).toEqual({
+        name: "sre-sre-orchestrator-database",
+        key: "DATABASE_URL"
+      })
+      expect(JSON.stringify(only(ms, "Deployment"))).not.toContain("s3cret")
+    })
+
+    it("refuses conflicting or unusable database settings", () => {
+      expect(
+        templateError("--set", "database.url=postgres://u:p@db/sre", "--set", "database.existingSecret=sre-database")
+      ).toMatch(/database\.existingSecret/)
+      expect(templateError("--set", "database.url=mysql://u:p@db/sre")).toMatch(/database\.url/)
+      expect(templateError("--set", "database.existingSecret=Not_A_Name")).toMatch(/database\.existingSecret/)
+      expect(templateError(...DB, "--set", "database.existingSecretKey=url")).toMatch(/existingSecretKey/)
+      expect(templateError(...DB, "--set", "persistence.enabled=true")).toMatch(
+        /persistence\.enabled is for the SQLite store/
+      )
+    })
+
+    it("allows replicas > 1 and an HPA only with a database; the guard names the fix", () => {
+      expect(templateError("--set", "replicaCount=3")).toMatch(/replicaCount is 3 .*more than 1 replica is unsafe/)
+      expect(templateError("-f", join(CHART, "ci/postgres-values.yaml"), "--set", "database.existingSecret=")).toMatch(
+        /more than 1 replica is unsafe/
+      )
+      const ms = template("-f", join(CHART, "ci/postgres-values.yaml"))
+      const dep = only(ms, "Deployment")
+      expect(dep.spec.replicas).toBeUndefined() // the HPA owns the replica count
+      expect(only(ms, "HorizontalPodAutoscaler").spec).toMatchObject({ minReplicas: 3, maxReplicas: 6 })
+      expect(only(ms, "PodDisruptionBudget").spec.minAvailable).toBe(2)
+    })
+
+    it("rolls out with RollingUpdate, maxUnavailable 0, with a database; Recreate (no rollingUpdate) on a RWO volume", () => {
+      const dep = only(template(...DB, "--set", "replicaCount=3"), "Deployment")
+      expect(dep.spec.strategy).toEqual({
+        type: "RollingUpdate",
+        rollingUpdate: { maxSurge: "25%", maxUnavailable: 0 }
+      })
+      const sqlite = only(template("--set", "persistence.enabled=true"), "Deployment")
+      expect(sqlite.spec.strategy).toEqual({ type: "Recreate" })
+      expect(templateError(...DB, "--set", "strategy.rollingUpdate.maxSurge=0")).toMatch(/cannot both be 0/)
+    })
+
+    it("adds a soft anti-affinity by node only when several pods can run, and lets affinity override it", () => {
+      expect(deployment().spec.template.spec.affinity).toBeUndefined()
+      const preferred = {
+        podAntiAffinity: {
+          preferredDuringSchedulingIgnoredDuringExecution: [
+            {
+              weight: 100,
+              podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: SELECTOR } }
+            }
+          ]
+        }
+      }
+      expect(podSpec(template(...DB, "--set", "replicaCount=3")).affinity).toEqual(preferred)
+      // an HPA that may scale out counts as several replicas
+      expect(podSpec(template(...DB, "--set", "autoscaling.enabled=true")).affinity).toEqual(preferred)
+      const hard = podSpec(
+        template(
+          ...DB,
+          "--set",
+          "replicaCount=3",
+          "--set",
+          "podAntiAffinityPreset=hard",
+          "--set",
+          "podAntiAffinityTopologyKey=topology.kubernetes.io/zone"
+        )
+      ).affinity
+      expect(hard.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution).toEqual([
+        { topologyKey: "topology.kubernetes.io/zone", labelSelector: { matchLabels: SELECTOR } }
+      ])
+      expect(
+        podSpec(template(...DB, "--set", "replicaCount=3", "--set", "podAntiAffinityPreset=none")).affinity
+      ).toBeUndefined()
+      // other affinity keys are kept next to the preset; an explicit podAntiAffinity replaces it
+      const merged = podSpec(
+        template(
+          "-f",
+          join(CHART, "ci/existing-secret-values.yaml"),
+          "--set",
+          "persistence.enabled=false",
+          ...DB,
+          "--set",
+          "replicaCount=2"
+        )
+      ).affinity
+      expect(Object.keys(merged).sort()).toEqual(["nodeAffinity", "podAntiAffinity"])
+      const term = "affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0]"
+      const own = podSpec(
+        template(
+          ...DB,
+          "--set",
+          "replicaCount=2",
+          "--set",
+          `${term}.weight=7`,
+          "--set",
+          `${term}.podAffinityTerm.topologyKey=topology.kubernetes.io/zone`,
+          "--set",
+          `${term}.podAffinityTerm.labelSelector.matchLabels.app=sre`
+        )
+      ).affinity
+      expect(own).toEqual({
+        podAntiAffinity: {
+          preferredDuringSchedulingIgnoredDuringExecution: [
+            {
+              weight: 7,
+              podAffinityTerm: {
+                topologyKey: "topology.kubernetes.io/zone",
+                labelSelector: { matchLabels: { app: "sre" } }
+              }
+            }
+          ]
+        }
+      })
+    })
+
+    it("fills in the pods' selector labels in topologySpreadConstraints that have none", () => {
+      const spread = podSpec(template("-f", join(CHART, "ci/postgres-values.yaml"))).topologySpreadConstraints
+      expect(spread).toEqual([
+        {
+          maxSkew: 1,
+          topologyKey: "topology.kubernetes.io/zone",
+          whenUnsatisfiable: "ScheduleAnyway",
+          labelSelector: { matchLabels: SELECTOR }
+        }
+      ])
+      // an explicit labelSelector is kept as given
+      const given = podSpec(template("-f", join(CHART, "ci/hpa-values.yaml"))).topologySpreadConstraints
+      expect(given[0].labelSelector).toEqual({ matchLabels: { "app.kubernetes.io/name": "sre-orchestrator" } })
+    })
+
+    it("refuses a PodDisruptionBudget that leaves no pod evictable", () => {
+      const minAvailable = (n: string, ...rest: Array<string>) => [
+        "--set",
+        `podDisruptionBudget.minAvailable=${n}`,
+        "--set",
+        "podDisruptionBudget.maxUnavailable=",
+        ...rest
+      ]
+      expect(templateError(...minAvailable("1"))).toMatch(/node drains would block/)
+      expect(templateError(...minAvailable("3", ...DB, "--set", "replicaCount=3"))).toMatch(/node drains would block/)
+      expect(templateError(...minAvailable("100%", ...DB, "--set", "replicaCount=3"))).toMatch(/node drains/)
+      expect(templateError("--set", "podDisruptionBudget.maxUnavailable=0")).toMatch(/node drains would block/)
+      const ok = template(...minAvailable("1", ...DB, "--set", "replicaCount=2"))
+      expect(only(ok, "PodDisruptionBudget").spec).toMatchObject({ minAvailable: 1 })
+      expect(only(defaults, "PodDisruptionBudget").spec).toMatchObject({ maxUnavailable: 1 })
+    })
+
+    it("renders INVESTIGATION_TIMEOUT (and the other durations) in a form the server's configuration accepts", () => {
+      expect(envNames(defaults)).not.toContain("INVESTIGATION_TIMEOUT")
+      const ms = template(...DB, "--set", "investigations.leaseSeconds=600")
+      expect(envOf(ms).find((e) => e.name === "INVESTIGATION_TIMEOUT")?.value).toBe("600 seconds")
+      const config = serverConfigFrom(ms)
+      expect(Duration.toSeconds(config.investigationTimeout)).toBe(600)
+      expect(Duration.toSeconds(config.shutdownGracePeriod)).toBe(20)
+      const ci = serverConfigFrom(template("-f", join(CHART, "ci/postgres-values.yaml")))
+      expect(Duration.toSeconds(ci.investigationTimeout)).toBe(900)
+      expect(ci.maxInvestigationAttempts).toBe(4)
+      expect(templateError("--set-string", "investigations.leaseSeconds=600s")).toMatch(/leaseSeconds/)
+      expect(templateError("--set", "server.shutdownGracePeriod=20s")).toMatch(/shutdownGracePeriod/)
+    })
+
+    it("opens egress to the database port when the NetworkPolicy restricts egress", () => {
+      const egress = (ms: Array<Manifest>) =>
+        only(ms, "NetworkPolicy").spec.egress as Array<{ ports: Array<{ port: number }>; to?: Array<object> }>
+      const ports = (ms: Array<Manifest>) => egress(ms).flatMap((r) => r.ports.map((p) => p.port))
+      expect(ports(template("--set", "networkPolicy.enabled=true"))).not.toContain(5432)
+      expect(ports(template("--set", "networkPolicy.enabled=true", ...DB))).toContain(5432)
+      const ci = egress(template("-f", join(CHART, "ci/postgres-values.yaml")))
+      expect(ci.find((r) => r.ports.some((p) => p.port === 5432))).toEqual({
+        ports: [
+          { port: 5432, protocol: "TCP" },
+          { port: 6432, protocol: "TCP" }
+        ],
+        to: [{ ipBlock: { cidr: "10.20.0.0/24" } }]
+      })
+    })
   })
 })
