@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /* eslint-disable security/detect-non-literal-fs-filename -- benchmark tooling: every path is chosen by the script itself */
 /**
- * `npm run bench`: runs the API benchmark, the API profile, the orchestration benchmark and the CLI start-up
- * benchmark one after the other, then writes docs/benchmarks.md and docs/benchmarks/*.svg from bench/results/.
+ * `npm run bench`: runs the API benchmark, the API profile, the orchestration benchmark, one profiled orchestration
+ * run (0 ms LLM, N=50, under --cpu-prof) and the CLI start-up benchmark one after the other, then writes
+ * docs/benchmarks.md and docs/benchmarks/*.svg from bench/results/.
  *
- * Usage: node bench/run.mjs [--quick] [--only api,profile,orchestration,cli] [--report-only]
+ * Usage: node bench/run.mjs [--quick] [--only api,profile,orchestration,orchestration-profile,cli] [--report-only]
  * A step that fails is reported in the document; the others still run.
  */
 import { spawn } from "node:child_process"
@@ -16,7 +17,10 @@ import { writeReport } from "./lib/report.mjs"
 
 const args = parseArgs()
 const quick = args.quick === true
-const only = args.only !== undefined ? String(args.only).split(",") : ["api", "profile", "orchestration", "cli"]
+const only =
+  args.only !== undefined
+    ? String(args.only).split(",")
+    : ["api", "profile", "orchestration", "orchestration-profile", "cli"]
 
 /** Runs a node script, streaming its output; resolves with { code, stdout }. */
 const run = (argv, { capture = false } = {}) =>
@@ -62,6 +66,11 @@ if (!args["report-only"]) {
     const r = await run(["bench/orchestration/run.mjs", ...flag])
     steps.orchestration =
       r.code === 0 ? { ok: true } : { ok: false, reason: `bench/orchestration/run.mjs exited ${r.code}` }
+  }
+  if (only.includes("orchestration-profile")) {
+    const r = await run(["bench/orchestration/run.mjs", "--n", "50", "--latency", "0", "--cpu-prof"])
+    steps["orchestration-profile"] =
+      r.code === 0 ? { ok: true } : { ok: false, reason: `bench/orchestration/run.mjs --cpu-prof exited ${r.code}` }
   }
   if (only.includes("cli")) {
     const runs = quick ? 5 : 20

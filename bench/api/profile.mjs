@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 /* eslint-disable security/detect-non-literal-fs-filename, security/detect-object-injection -- benchmark tooling: every path and key is chosen by the script itself */
 /**
- * Profiles the real server's API path: for POST /api/v1/incidents and GET /api/v1/incidents/{id}, starts the
+ * Profiles the real server's API path: for POST /api/v1/incidents, GET /api/v1/incidents/{id} and GET
+ * /api/v1/incidents?limit=20, starts the
  * server with `--cpu-prof` (logging on, as in production), loads that one route with autocannon, stops the server
  * (the profile is written at exit) and summarises it: top self-time functions, self time per category, and the
  * inclusive time of the suspects (request logging, schema decode/encode, middleware, SQLite).
  *
- * Usage: node bench/api/profile.mjs [--quick] [--duration 8] [--connections 50]
+ * Usage: node bench/api/profile.mjs [--quick] [--duration 8] [--connections 50] [--routes create,get,list]
  * Writes bench/results/profile.json (and keeps the .cpuprofile files under bench/results/profiles/).
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync } from "node:fs"
@@ -20,6 +21,7 @@ import { startRealServer } from "../lib/servers.mjs"
 const args = parseArgs()
 const duration = Number(args.duration ?? (args.quick ? 4 : 8))
 const connections = Number(args.connections ?? 50)
+const routes = String(args.routes ?? "create,get,list").split(",")
 
 /** Functions whose inclusive time answers "where does the time go". */
 const SUSPECTS = [
@@ -38,6 +40,13 @@ const SUSPECTS = [
   ["HttpServerResponse / platform-node writes", /@effect\/platform-node\/dist\/esm\/internal\/httpServer/],
   ["InvestigationRunner (background work of POST)", /InvestigationRunner|DiagnosisAgent|Triage/]
 ]
+
+/** How each route is named in the output and the report. */
+const ROUTE_LABELS = {
+  create: "POST /api/v1/incidents",
+  get: "GET /api/v1/incidents/{id}",
+  list: "GET /api/v1/incidents?limit=20"
+}
 
 const profileRoute = async (route) => {
   const dir = mkdtempSync(join(tmpdir(), "sre-bench-prof-"))
@@ -84,12 +93,12 @@ const profileRoute = async (route) => {
 
 const main = async () => {
   const out = {}
-  for (const route of ["create", "get"]) {
+  for (const route of routes) {
     process.stderr.write(`[profile] ${route}: ${duration} s under load with --cpu-prof\n`)
     const p = await profileRoute(route)
     out[route] = p
     const lines = [
-      `\n== ${route === "create" ? "POST /api/v1/incidents" : "GET /api/v1/incidents/{id}"}: ${fmt(p.load.rps)} req/s under the profiler, busy ${fmt(p.busyMs)} ms, idle ${fmt(p.idleMs)} ms`
+      `\n== ${ROUTE_LABELS[route] ?? route}: ${fmt(p.load.rps)} req/s under the profiler, busy ${fmt(p.busyMs)} ms, idle ${fmt(p.idleMs)} ms`
     ]
     lines.push("-- self time by category")
     for (const c of p.categories.slice(0, 12)) lines.push(`${fmt(c.pct, 1).padStart(6)}%  ${c.category}`)

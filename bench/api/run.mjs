@@ -2,10 +2,11 @@
 /* eslint-disable security/detect-object-injection -- benchmark tooling: every key is chosen by the script itself */
 /**
  * API benchmark: autocannon against the real server (composition root, SQLite, default middleware, one JSON log line
- * per request), a bare node:http + better-sqlite3 server (the practical limit) and the seed's FastAPI + uvicorn, on
- * the same routes with the same connections and duration, one server at a time, in one run.
+ * per request), a bare node:http + better-sqlite3 server (the practical limit), the HttpApi floor (the same contract
+ * on HttpApiBuilder with an in-memory map and nothing else: what staying on HttpApi costs by itself) and the seed's
+ * FastAPI + uvicorn, on the same routes with the same connections and duration, one server at a time, in one run.
  *
- * Usage: node bench/api/run.mjs [--quick] [--duration 10] [--rounds 3] [--connections 50] [--servers bare,real,real-nolog,fastapi]
+ * Usage: node bench/api/run.mjs [--quick] [--duration 10] [--rounds 3] [--connections 50] [--servers bare,real,real-nolog,floor,fastapi]
  * All servers are started first; each route is measured in `rounds` interleaved slots per server (duration/rounds
  * seconds each), so load drifts on a shared machine hit every server alike.
  * Writes bench/results/api.json. Prints requests/s and p99 per route per server and the ratios.
@@ -22,14 +23,20 @@ import {
   writeResult
 } from "../lib/common.mjs"
 import { cannon, finishLikeReal, requestsFor, seed, waitIdle } from "../lib/load.mjs"
-import { ensureFastapi, startBareServer, startFastapiServer, startRealServer } from "../lib/servers.mjs"
+import {
+  ensureFastapi,
+  startBareServer,
+  startFastapiServer,
+  startHttpApiFloorServer,
+  startRealServer
+} from "../lib/servers.mjs"
 
 const args = parseArgs()
 const duration = Number(args.duration ?? (args.quick ? 3 : 10))
 const warmup = args.quick ? 1 : 2
 const connections = Number(args.connections ?? 50)
 const rounds = Number(args.rounds ?? (args.quick ? 1 : 3))
-const serverNames = String(args.servers ?? "bare,real,real-nolog,fastapi").split(",")
+const serverNames = String(args.servers ?? "bare,real,real-nolog,floor,fastapi").split(",")
 
 const ROUTES = [
   { key: "get", label: "GET /api/v1/incidents/{id}" },
@@ -76,6 +83,7 @@ const SERVERS = {
     label: "orchestrator (HttpApi, LOG_LEVEL=warning)",
     start: () => startRealServer({ env: { LOG_LEVEL: "warning" } })
   },
+  floor: { label: "HttpApi floor (same contract, in-memory, no middleware)", start: startHttpApiFloorServer },
   fastapi: { label: "FastAPI + uvicorn (seed stack)", start: startFastapiServer }
 }
 
@@ -140,6 +148,8 @@ const main = async () => {
     ratios[route.key] = {
       realOverBare: ratio(r?.rps, results.bare?.routes[route.key]?.rps),
       realOverFastapi: ratio(r?.rps, results.fastapi?.routes[route.key]?.rps),
+      realOverFloor: ratio(r?.rps, results.floor?.routes[route.key]?.rps),
+      floorOverBare: ratio(results.floor?.routes[route.key]?.rps, results.bare?.routes[route.key]?.rps),
       realNologOverBare: ratio(results["real-nolog"]?.routes[route.key]?.rps, results.bare?.routes[route.key]?.rps)
     }
   }
@@ -164,7 +174,7 @@ const main = async () => {
   for (const route of ROUTES) {
     const r = ratios[route.key]
     lines.push(
-      `${route.label.padEnd(34)} ours/bare ${fmtRatio(r.realOverBare)} (target >= 0.50x)   ours/fastapi ${fmtRatio(r.realOverFastapi)}   ours-nolog/bare ${fmtRatio(r.realNologOverBare)}`
+      `${route.label.padEnd(34)} ours/bare ${fmtRatio(r.realOverBare)} (target >= 0.50x)   ours/fastapi ${fmtRatio(r.realOverFastapi)}   ours-nolog/bare ${fmtRatio(r.realNologOverBare)}   floor/bare ${fmtRatio(r.floorOverBare)}   ours/floor ${fmtRatio(r.realOverFloor)}`
     )
   }
   for (const [k, v] of Object.entries(skipped)) lines.push(`skipped ${k}: ${v}`)

@@ -7,6 +7,8 @@ import { readFileSync } from "node:fs"
 
 const shortUrl = (url) => {
   if (url === "") return ""
+  // fetch's client is Node's bundled undici, or the npm one when a dependency installed it as the global dispatcher
+  if (url.includes("node_modules/undici/") || url.startsWith("node:internal/deps/undici/")) return "undici (fetch)"
   const nm = url.lastIndexOf("node_modules/")
   if (nm >= 0) return url.slice(nm + "node_modules/".length)
   const pk = url.indexOf("/packages/")
@@ -31,11 +33,11 @@ export const categoryOf = (functionName, url) => {
     return "SQLite execution (better-sqlite3 native calls)"
   if (url.includes("@effect/sql")) return "@effect/sql (statement building)"
   if (
-    /platform\/dist\/esm\/(internal\/httpMiddleware|Headers)\.js|effect\/dist\/esm\/internal\/tracer\.js|node:internal\/url/.test(
+    /platform\/dist\/esm\/internal\/httpMiddleware\.js|effect\/dist\/esm\/internal\/tracer\.js|node:internal\/url/.test(
       url
     )
   )
-    return "per-request tracing span (platform tracer: URL, header redaction, attributes)"
+    return "tracing (spans, their stack capture, platform tracer middleware, URL parsing)"
   if (url.includes("@effect/platform-node") || url.includes("@effect/platform/"))
     return "@effect/platform (HttpApi, router, server)"
   if (/effect\/dist\/\w+\/(Schema|ParseResult|SchemaAST|internal\/schema)/.test(url))
@@ -46,6 +48,27 @@ export const categoryOf = (functionName, url) => {
   if (url.includes("find-my-way") || url.includes("path-to-regexp")) return "router"
   if (url.startsWith("node:") || url === "") return "Node core (http, net, streams) / builtins"
   return "other dependencies"
+}
+
+/**
+ * Where a frame's code lives, coarser than `categoryOf`: the npm package (`effect`, `@langchain/core`, `undici`, ...),
+ * `node:<module>` for Node's own code, `ours:<package>/<folder>` for this repository, or the V8 pseudo-frame (GC, ...).
+ */
+export const packageOf = (functionName, url) => {
+  if (functionName === "(garbage collector)") return "GC"
+  if (functionName === "(program)") return "V8/native (program)"
+  // fetch's client is Node's bundled undici, or the npm one when a dependency installed it as the global dispatcher
+  if (url.includes("node_modules/undici/") || url.startsWith("node:internal/deps/undici/")) return "undici (fetch)"
+  const nm = url.lastIndexOf("node_modules/")
+  if (nm >= 0) {
+    const parts = url.slice(nm + "node_modules/".length).split("/")
+    return parts[0].startsWith("@") ? `${parts[0]}/${parts[1]}` : parts[0]
+  }
+  const ours = /\/packages\/([^/]+)\/src\/([^/.]+)/.exec(url)
+  if (ours) return `ours: ${ours[1]}/${ours[2]}`
+  if (url.includes("/bench/")) return "ours: bench"
+  if (url.startsWith("node:")) return `node:${url.replace(/^node:(internal\/)?(deps\/)?/, "").split("/")[0]}`
+  return url === "" ? "Node core (native)" : "other"
 }
 
 /**
@@ -67,6 +90,7 @@ export const summariseProfile = (file, { top = 25, window } = {}) => {
   const self = new Map()
   const inclusive = new Map()
   const categories = new Map()
+  const packages = new Map()
   let total = 0
   let idle = 0
   const samples = profile.samples ?? []
@@ -98,6 +122,8 @@ export const summariseProfile = (file, { top = 25, window } = {}) => {
     entry.ms += dt
     self.set(k, entry)
     categories.set(cat, (categories.get(cat) ?? 0) + dt)
+    const pkg = packageOf(functionName, url)
+    packages.set(pkg, (packages.get(pkg) ?? 0) + dt)
     const seen = new Set()
     for (let id = node.id; id !== undefined; id = parent.get(id)) {
       const sk = keyOf(nodes.get(id))
@@ -114,6 +140,7 @@ export const summariseProfile = (file, { top = 25, window } = {}) => {
       .slice(0, top)
       .map(([fn, v]) => ({ fn, ms: v.ms, pct: (100 * v.ms) / total, category: v.category })),
     categories: sorted(categories).map(([category, ms]) => ({ category, ms, pct: (100 * ms) / total })),
+    packages: sorted(packages).map(([name, ms]) => ({ name, ms, pct: (100 * ms) / total })),
     inclusive: (pattern) =>
       sorted(inclusive)
         .filter(([fn]) => pattern.test(fn))

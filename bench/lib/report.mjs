@@ -2,18 +2,111 @@
 /**
  * Writes docs/benchmarks.md and docs/benchmarks/*.svg from bench/results/*.json.
  */
-import { mkdirSync, writeFileSync } from "node:fs"
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { fmt, fmtRatio, mib, readResult, root } from "./common.mjs"
 import { groupedBarChart, horizontalBarChart, lineChart } from "./svg.mjs"
 
 const status = (ok) => (ok === undefined ? "n/a" : ok ? "met" : "**not met**")
 
+/** Figures kept for comparison in bench/reference/<dir>/ (tracked in git, unlike bench/results/). */
+const readReference = (dir, name) => {
+  try {
+    return JSON.parse(readFileSync(join(root, "bench", "reference", dir, `${name}.json`), "utf8"))
+  } catch {
+    return undefined
+  }
+}
+
+const PROFILE_LABELS = {
+  create: "POST /api/v1/incidents",
+  get: "GET /api/v1/incidents/{id}",
+  list: "GET /api/v1/incidents?limit=20"
+}
+
+/** Before / after tables: the runs kept in bench/reference/ (before and after the issue #10 work) next to this one. */
+const beforeAfter = (before, after, apiRun, orch, apiProfile) => {
+  const md = []
+  if (before.api === undefined && before.orch === undefined) return md
+  md.push("## Before / after (issue #10)")
+  md.push("")
+  md.push(
+    "`bench/reference/before-issue-10/` keeps the results of the full benchmark run on this machine just before the issue #10"
+  )
+  md.push(
+    "changes (commit b07f841: the store already reads and writes in one statement; a tracing span per request, `Effect.gen`"
+  )
+  md.push(
+    "middleware, one stdout write per log line, `Effect.timeoutFail` per LLM/tool call); `bench/reference/after-issue-10/`"
+  )
+  md.push(
+    "a full run with the changes (the first of the two final runs; **this run** is the other one). These are different runs"
+  )
+  md.push(
+    "on a machine shared with other work: compare the ratios, each measured against the bare server or the baseline of its"
+  )
+  md.push("own run, and read the spread between the two after-runs as the noise of the measurement.")
+  md.push("")
+  const runs = [
+    ["before", before],
+    ["after (reference run)", after],
+    ["this run", { api: apiRun, orch, prof: apiProfile }]
+  ].filter(([, r]) => r.api !== undefined || r.orch !== undefined)
+  if (apiRun !== undefined) {
+    md.push(`| Route | ${runs.map(([n]) => `${n}: ours, bare (req/s) → ours / bare`).join(" | ")} |`)
+    md.push(`| --- | ${runs.map(() => "---").join(" | ")} |`)
+    for (const route of apiRun.routes) {
+      const cells = runs.map(([, r]) => {
+        const res = r.api?.results
+        return res === undefined
+          ? "n/a"
+          : `${fmt(res.real?.routes[route.key]?.rps)}, ${fmt(res.bare?.routes[route.key]?.rps)} → **${fmtRatio(r.api.ratios[route.key]?.realOverBare)}**`
+      })
+      md.push(`| ${route.label} | ${cells.join(" | ")} |`)
+    }
+    md.push("")
+  }
+  if (orch !== undefined) {
+    md.push(
+      `| LLM latency | N | inv/s ratio (${runs.map(([n]) => n).join("; ")}) | CPU ms/step ours, base (same order) | wall overhead ours − base at N=1, ms/step | RSS/in-flight ratio |`
+    )
+    md.push("| --- | --- | --- | --- | --- | --- |")
+    for (const a of orch.runs) {
+      const per = runs.map(([, r]) => r.orch?.runs.find((x) => x.n === a.n && x.latencyMs === a.latencyMs))
+      const cell = (f) => per.map((x) => (x === undefined ? "n/a" : f(x))).join("; ")
+      md.push(
+        `| ${a.latencyMs} ms | ${a.n} | ${cell((x) => fmtRatio(x.ratios.throughput))} | ${cell((x) => `${fmt(x.ours.cpuMsPerStep, 2)}, ${fmt(x.baseline.cpuMsPerStep, 2)}`)} | ${a.n === 1 ? cell((x) => fmt(x.ours.overheadPerStepMs - x.baseline.overheadPerStepMs, 2)) : "— (CPU per step applies)"} | ${cell((x) => fmtRatio(x.ratios.rssPerInFlight))} |`
+      )
+    }
+    md.push("")
+  }
+  const cpu = (p, d) => (p === undefined ? undefined : p.busyMs / Math.max(1, p.load.rps * d))
+  const profRuns = runs.filter(([, r]) => r.prof !== undefined)
+  if (profRuns.length > 1) {
+    md.push(`| Route | CPU per request under the profiler: ${profRuns.map(([n]) => n).join(" | ")} |`)
+    md.push(`| --- | ${profRuns.map(() => "---").join(" | ")} |`)
+    for (const k of Object.keys(PROFILE_LABELS)) {
+      md.push(
+        `| ${PROFILE_LABELS[k]} | ${profRuns.map(([, r]) => (r.prof.routes[k] === undefined ? "n/a" : `${fmt(cpu(r.prof.routes[k], r.prof.duration), 3)} ms`)).join(" | ")} |`
+      )
+    }
+    md.push("")
+  }
+  return md
+}
+
 export const writeReport = async ({ steps = {} } = {}) => {
   const apiRun = readResult("api")
   const orch = readResult("orchestration")
   const prof = readResult("profile")
   const cli = readResult("cli-startup")
+  const reference = (dir) => ({
+    api: readReference(dir, "api"),
+    orch: readReference(dir, "orchestration"),
+    prof: readReference(dir, "profile")
+  })
+  const before = reference("before-issue-10")
+  const after = reference("after-issue-10")
   const chartsDir = join(root, "docs", "benchmarks")
   mkdirSync(chartsDir, { recursive: true })
   const md = []
@@ -117,6 +210,8 @@ export const writeReport = async ({ steps = {} } = {}) => {
   for (const [k, v] of Object.entries(steps)) if (!v.ok) md.push(`> Step \`${k}\` did not complete: ${v.reason}`)
   md.push("")
 
+  md.push(...beforeAfter(before, after, apiRun, orch, prof))
+
   // ---------------------------------------------------------------- API
   md.push("## API throughput (`bench/api`)")
   md.push("")
@@ -152,19 +247,30 @@ export const writeReport = async ({ steps = {} } = {}) => {
     )
     md.push("  logging, no investigations) — the practical limit.")
     md.push(
+      "- **HttpApi floor**: `bench/api/httpapi-floor.ts`, the orchestrator's own contract (`SreApi`: the same schemas, path/query/body"
+    )
+    md.push(
+      "  decoding and schema encoding of every response) on `HttpApiBuilder` + `NodeHttpServer` with the incidents in a `Map` and"
+    )
+    md.push(
+      "  nothing else — no middleware, log line, metrics, tracing, store or investigations: what staying on HttpApi costs by itself."
+    )
+    md.push(
       "- **FastAPI**: `bench/api/fastapi_app.py`, the seed's stack (Debian python3-fastapi 0.92 + python3-uvicorn 0.17, one worker,"
     )
     md.push("  access log on), the same routes and queries with sqlite3.")
     md.push("")
-    md.push(`| Route | ${names.map((n) => apiRun.results[n].label).join(" | ")} | ours / bare | ours / FastAPI |`)
-    md.push(`| --- | ${names.map(() => "---").join(" | ")} | --- | --- |`)
+    md.push(
+      `| Route | ${names.map((n) => apiRun.results[n].label).join(" | ")} | ours / bare | floor / bare | ours / floor | ours / FastAPI |`
+    )
+    md.push(`| --- | ${names.map(() => "---").join(" | ")} | --- | --- | --- | --- |`)
     for (const route of apiRun.routes) {
       const cells = names.map((n) => {
         const r = apiRun.results[n].routes[route.key]
         return `${fmt(r.rps)} req/s, p99 ${fmt(r.p99)} ms${r.non2xx > 0 || r.errors > 0 ? ` (${r.non2xx} non-2xx, ${r.errors} errors)` : ""}`
       })
       md.push(
-        `| ${route.label} | ${cells.join(" | ")} | ${fmtRatio(apiRun.ratios[route.key].realOverBare)} | ${fmtRatio(apiRun.ratios[route.key].realOverFastapi)} |`
+        `| ${route.label} | ${cells.join(" | ")} | ${fmtRatio(apiRun.ratios[route.key].realOverBare)} | ${fmtRatio(apiRun.ratios[route.key].floorOverBare)} | ${fmtRatio(apiRun.ratios[route.key].realOverFloor)} | ${fmtRatio(apiRun.ratios[route.key].realOverFastapi)} |`
       )
     }
     for (const [k, v] of Object.entries(apiRun.skipped ?? {})) md.push(`\n_${k} skipped: ${v}_`)
@@ -312,7 +418,7 @@ export const writeReport = async ({ steps = {} } = {}) => {
     md.push("kept in `bench/results/profiles/*.cpuprofile` (open in Chrome DevTools or speedscope for a flame graph).")
     md.push("")
     for (const [key, p] of Object.entries(prof.routes)) {
-      const label = key === "create" ? "POST /api/v1/incidents" : "GET /api/v1/incidents/{id}"
+      const label = PROFILE_LABELS[key] ?? key
       md.push(
         `### ${label} — ${fmt(p.load.rps)} req/s under the profiler, ${fmt(p.busyMs / Math.max(1, p.load.rps * prof.duration), 3)} ms CPU per request`
       )
@@ -340,7 +446,7 @@ export const writeReport = async ({ steps = {} } = {}) => {
       md.push("")
     }
   }
-  md.push(FINDINGS)
+  md.push(apiFindings(apiRun))
   const oprof = readResult("profile-orchestration")
   md.push("## Where the orchestration time goes (`bench/orchestration/run.mjs --cpu-prof`)")
   md.push("")
@@ -365,6 +471,43 @@ export const writeReport = async ({ steps = {} } = {}) => {
     md.push("| --- | --- | --- |")
     for (const t of p.topSelf.slice(0, 15)) md.push(`| \`${t.fn}\` | ${fmt(t.pct, 1)} | ${t.category} |`)
     md.push("")
+    const bp = oprof.baselineProfile
+    if (p.packages !== undefined && bp?.packages !== undefined) {
+      const baseSteps = oprof.baseline.steps ?? oprof.steps
+      md.push(
+        `The baseline under \`--cpu-prof\` in the same run: busy ${fmt(bp.busyMs)} ms for ${baseSteps} steps = **${fmt(bp.busyMs / baseSteps, 2)} ms of CPU per`
+      )
+      md.push(
+        "step**. Both profiles by package (self time per step; `ours: server/<folder>` is this repository's code), largest difference (either way) first:"
+      )
+      md.push("")
+      const ours = new Map(p.packages.map((x) => [x.name, x.ms / oprof.steps]))
+      const base = new Map(bp.packages.map((x) => [x.name, x.ms / baseSteps]))
+      const names = [...new Set([...ours.keys(), ...base.keys()])]
+        .map((name) => ({ name, o: ours.get(name) ?? 0, b: base.get(name) ?? 0 }))
+        .sort((x, y) => Math.abs(y.o - y.b) - Math.abs(x.o - x.b))
+      md.push("| Package | ours ms/step | baseline ms/step | difference |")
+      md.push("| --- | --- | --- | --- |")
+      for (const r of names.slice(0, 16))
+        md.push(`| ${r.name} | ${fmt(r.o, 3)} | ${fmt(r.b, 3)} | ${fmt(r.o - r.b, 3)} |`)
+      const rest = names.slice(16)
+      md.push(
+        `| (${rest.length} others) | ${fmt(
+          rest.reduce((a, r) => a + r.o, 0),
+          3
+        )} | ${fmt(
+          rest.reduce((a, r) => a + r.b, 0),
+          3
+        )} | ${fmt(
+          rest.reduce((a, r) => a + r.o - r.b, 0),
+          3
+        )} |`
+      )
+      md.push(
+        `| **total** | ${fmt(p.busyMs / oprof.steps, 3)} | ${fmt(bp.busyMs / baseSteps, 3)} | ${fmt(p.busyMs / oprof.steps - bp.busyMs / baseSteps, 3)} |`
+      )
+      md.push("")
+    }
     md.push(ORCHESTRATION_FINDINGS)
   }
   const file = join(root, "docs", "benchmarks.md")
@@ -381,78 +524,153 @@ export const writeReport = async ({ steps = {} } = {}) => {
   return file
 }
 
-/** The analysis of the profile and the fixes proposed to the server's owners (see the figures above). */
-const FINDINGS = `### Findings and proposed fixes (API)
+/** One "route: figure" list over the API routes, e.g. "GET by id 0.31x, list 0.42x, POST 0.11x". */
+const perRoute = (apiRun, f) =>
+  apiRun === undefined
+    ? "n/a"
+    : apiRun.routes.map((route) => `${SHORT_ROUTE[route.key] ?? route.key} ${f(route.key)}`).join(", ")
+const SHORT_ROUTE = { get: "GET by id", list: "list", create: "POST" }
 
-The orchestrator spends several times the bare server's CPU per request, and the profile shows no single hot spot: the
-largest category by far is the **Effect runtime itself** (fiber run loop, \`fiberRefs\`, \`context\`, \`core.js\`), i.e. the
-per-request cost of every effect the request goes through, multiplied by how many there are. Next come SQLite (the real
-work — \`SqliteClient.js:55\` is where better-sqlite3 runs), Schema decode/encode of the \`Incident\`, Node's own HTTP/socket
-work (the same in the bare server), GC, the per-request tracing span, and our log line. Proposed changes, in order of
-expected gain (file → change → expected effect; none bypasses HttpApi):
+/** What was changed for issue #10 and where the API time still goes (figures from this run). */
+const apiFindings = (apiRun) => {
+  const ratio = (key, name) => fmtRatio(apiRun?.ratios[key]?.[name])
+  const needed = (key) => {
+    const f = apiRun?.ratios[key]?.floorOverBare
+    if (!Number.isFinite(f)) return "n/a"
+    return f < 0.5 ? `${fmt(0.5 / f, 2)} (impossible: more than the floor itself)` : fmt(0.5 / f, 2)
+  }
+  const allowance = (key) => {
+    const f = apiRun?.ratios[key]?.floorOverBare
+    if (!Number.isFinite(f)) return "n/a"
+    return f < 0.5 ? "nothing" : `${fmt((f / 0.5 - 1) * 100, 0)} %`
+  }
+  const logCost = (key) => {
+    const on = apiRun?.results.real?.routes[key]?.rps
+    const off = apiRun?.results["real-nolog"]?.routes[key]?.rps
+    return on !== undefined && off !== undefined ? fmtRatio(on / off) : "n/a"
+  }
+  return `### What was changed (issue #10)
 
-1. **\`store/SqliteIncidentRepository.ts\`, \`create\`**: \`insertIncident(n).pipe(Effect.zipRight(get(n.id)))\` re-reads the row it
-   just wrote with three queries and a full Schema decode, only for the handler to return \`{ incident_id }\`. Build the
-   \`Incident\` from \`n\` (\`new Incident({ id, description, status: "pending", source, created_at, updated_at, evidence: {},
-   extracted_entities: n.entities ?? {}, investigation_steps: [] }, { disableValidation: true })\`). Likewise \`complete\`/\`fail\`
-   re-read with \`get\` after their UPDATE, and \`InvestigationRunner.investigate\` calls \`repo.get\` right after \`markRunning\`.
-   Expected: 3 of 4 queries and one Incident decode off every POST, two more \`get\`s off every investigation (≈ 15–25 % of
-   POST CPU; POST is also the route with the investigation running behind it).
-2. **\`store/SqliteIncidentRepository.ts\`, \`decodeIncident\`**: data read from our own database is validated twice — each step
-   with \`Schema.parseJson(InvestigationStep)\`, evidence/entities with \`parseJson\`, then the whole object again with
-   \`Schema.decodeUnknown(Incident)\` — and HttpApi then **encodes** the same class for the response. Use \`JSON.parse\` for the
-   JSON columns and construct \`new Incident(props, { disableValidation: true })\`; writes stay validated (\`appendStep\`
-   encodes through the schema) and the response stays validated by HttpApi's encode. Also fetch steps and evidence in the
-   incident query (\`(SELECT json_group_array(data) FROM investigation_steps ...)\` sub-selects) — one statement through
-   @effect/sql instead of three (each goes through the statement compiler, the prepared-statement \`Cache\` — itself an
-   effect with a clock read — and a fiber). Expected: ≈ 10–20 % on GET-by-id and list.
-3. **Per-request tracing span** (\`@effect/platform\` \`HttpApp.toHandled\` wraps every request in \`HttpMiddleware.tracer\`:
-   \`new URL(...)\`, header redaction, one span attribute per request and response header) although no exporter is configured
-   by default, plus \`Effect.annotateCurrentSpan\`/\`Effect.annotateSpans\` in \`http/middleware.ts\` \`requestMiddleware\`. In
-   \`app.ts\`, when \`OTEL_*\` tracing is off, wrap the served layer with \`HttpMiddleware.withTracerDisabledWhen(() => true)\` and
-   skip the span annotations. Expected: the "per-request tracing span" category above (a few %) plus the span bookkeeping in the
-   runtime.
-4. **\`http/middleware.ts\`, \`requestMiddleware\`**: one \`Effect.gen\` with five \`yield*\`s, \`appendPreResponseHandler\`,
-   \`provideService\`, \`annotateLogs\` ×2, \`annotateSpans\`, metrics recording and the log line, each an effect step per
-   request. Flatten it (one \`Effect.flatMap\` chain), precompute the two security-header objects once (only
-   \`x-correlation-id\` varies) and set headers on the response directly after \`app\` instead of registering a pre-response
-   handler. Expected: a few % of busy CPU.
-5. **Per-request logging** (\`observability/logging.ts\`): the LOG_LEVEL=warning row of the API table is the end-to-end cost of
-   the log line on this machine. Per line the logger walks the annotations \`HashMap\`, runs \`redactKnown\` on every string,
-   looks up the current span, \`toISOString()\`, \`JSON.stringify\`, and issues one synchronous \`process.stdout.write\`.
-   Proposed: skip \`redactKnown\` for the request line's known-safe keys (method, path, status, duration_ms,
-   correlation_id), and buffer lines, flushing on \`setImmediate\` or at 64 KiB (one write per batch instead of per request).
-   Expected: most of the gap between the two orchestrator rows.
-6. **POST's background investigation**: with no LLM/MCP configured, \`Triage\` and \`DiagnosisAgent\` build a \`TriageUnavailable\` and an
-   \`AgentError\` per incident (\`Data.TaggedError\`: stack capture, \`BaseEffectError\` in the profile), and the
-   \`InvestigationRunner\`/\`DiagnosisAgent\` \`withSpan\`s capture a stack trace each (\`addSpanStackTrace\`). Pass
-   \`captureStackTrace: false\` to those \`Effect.withSpan\` calls; decide "nothing to investigate with" once at start-up
-   instead of failing per incident.
+All in the HTTP and observability layers (\`packages/server/src/http\`, \`observability\`); HttpApi is still what serves
+and validates every route, and the request log line is still written for every request:
 
-Outlook: items 1–5 should bring the orchestrator's routes to roughly 1.5–2x their current throughput. Reaching 0.5x of a
-hand-written node:http server while staying on HttpApi with a log line per request is unlikely without changes in
-@effect/platform itself: the issue's own naive HttpApi server (in-memory store) measured 3k req/s with a log line against
-32k for the bare server, ≈ 0.1x, the same order as ours.
+1. **No tracing work without an exporter** (\`observability/tracing.ts\`, \`tracingDisabled\`, installed by
+   \`tracingLayerFrom\` when no OTLP endpoint is configured): \`Layer.setTracerEnabled(false)\` makes every
+   \`Effect.withSpan\` a no-op span, and \`HttpMiddleware.currentTracerDisabledWhen\` skips the platform's per-request server
+   span (\`new URL\`, header redaction, one attribute per header). With an exporter nothing changes. Log lines then carry
+   no \`trace_id\`/\`span_id\` (there is no trace to point to); \`correlation_id\` ties a request's lines together.
+2. **The request middleware in a handful of runtime steps** (\`http/middleware.ts\`): \`Effect.provideService\`,
+   \`Effect.annotateLogs\` and \`Effect.annotateSpans\` each run the app inside an interruption-safe acquire/use/release of a
+   fiber ref — about 25 Effect runtime steps each, counted with an op-counting \`Supervisor\` (outside the benchmark). The
+   middleware is the outermost code of a fiber that exists for one request, so it now sets the correlation id in the
+   fiber's context and log annotations with \`FiberRef.update\`; span annotations only when tracing is on; the security
+   headers are one fixed-shape object literal; the request line's fields travel in the message (\`LogRecord\`) instead of an
+   annotation map; the HTTP metrics are updated synchronously. \`/metrics\` and the Alertmanager
+   receiver, answered in front of the API, now get the security headers too (they had none).
+3. **API middleware built once** (\`contractErrorMiddleware\`, the rate-limit/API-key guard in \`http/rateLimit.ts\`): the
+   request is read from the fiber synchronously instead of an \`Effect.gen\` per request; the body limit is provided only
+   for methods whose body the platform may read.
+4. **Metrics** (\`observability/metrics.ts\`): a metric caches its registry entry per label array (by identity);
+   \`Metric.taggedWithLabels\` built a new array — and a new, hashed \`MetricKey\` lookup — on every update. The label
+   arrays are now kept per label set and updated with \`unsafeUpdate\`.
+5. **Logger** (\`observability/logging.ts\`, \`redact.ts\`): one pass over the annotations; only strings are scrubbed, and the
+   scrubber first runs one pre-filter regex (the substrings every credential pattern needs: \`bearer\`, \`sk-\`, \`token\`,
+   \`://\`, ...) — paths, ids and statuses skip the five replacements (a property test checks the pre-filter never changes
+   the result). Lines to stdout are written in batches (one \`write\` per event-loop turn or 64 KiB) and flushed when the
+   logging layer is released (shutdown) and at process exit.
+6. **\`POST\` handler** (\`http/handlers.ts\`): a flat chain instead of a generator, and its "incident created" line a
+   \`LogRecord\` instead of an annotation scope.
+
+Effect runtime steps per request, counted in-process with an op-counting \`Supervisor\` on the same (one-statement) store
+before → after: GET by id 445 → 263, list 442 → 260, POST 593 → 412 (its investigation included); of the 263 of a GET,
+about 20 are now the middleware and the log line, about 110 the store and about 135 HttpApi and the platform.
+
+### Where the remaining API time goes
+
+- **HttpApi itself sets the ceiling.** The HttpApi floor — the same contract on \`HttpApiBuilder\` with an in-memory map and
+  no middleware, logging, store or investigations — reaches ${perRoute(apiRun, (k) => ratio(k, "floorOverBare"))} of the
+  bare server in this run. Every HttpApi request runs in its own fiber with its own \`Scope\`, goes through the router, the
+  contract's security middleware, Schema decoding of the path, query and body, Schema encoding of the response (the
+  \`Incident\` class with its steps) and the platform's response writer: about 135 Effect runtime steps for a GET by id
+  outside the store and the request middleware. Since ours / bare = ours / floor × floor / bare, 0.5x of bare needs
+  ours / floor of at least ${perRoute(apiRun, (k) => needed(k))}, i.e. the store, the log line, the middleware and (POST)
+  the investigation together could add at most ${perRoute(apiRun, (k) => allowance(k))} to the floor's CPU per request.
+  Ours / floor in this run: ${perRoute(apiRun, (k) => ratio(k, "realOverFloor"))}. Where the floor itself is below 0.5x
+  of bare the target cannot be met on HttpApi at all; elsewhere only with a store and a POST path that cost next to
+  nothing.
+- **What separates ours from the floor** (see the profiles above): the SQLite store (\`SqliteClient.js:55\` is better-sqlite3
+  executing, plus \`@effect/sql\`'s statement cache and Schema decoding of the row — \`store/\`, not changed here), the log
+  line (logging on / off: ${perRoute(apiRun, logCost)}), our middleware (a few % of busy CPU) and, on POST, the investigation
+  that runs behind every request (below).
+- **POST's background investigation** (\`investigation/\`, \`triage/\`; for the lead): with no LLM and no Kubernetes MCP
+  server every POST still starts an investigation that runs three more statements (running, a note step, failed) and fails. In the POST profile,
+  \`addSpanStackTrace\` and \`BaseEffectError\` are the spans of \`InvestigationRunner.investigate\`, \`Investigation.attempt\`,
+  \`DiagnosisAgent.investigate\` and \`CreationSnapshot.capture\` capturing a stack trace each (pass
+  \`captureStackTrace: false\`) and a \`TriageUnavailable\`/\`AgentError\` built per incident; deciding "nothing to investigate
+  with" once at start-up (and not queuing an investigation at all in that case) would take most of it off POST.
+- **Running from TypeScript** (\`runtime\`/packaging, for the lead): the server runs through \`tsx\`, whose source-map
+  support makes every \`Error\` stack that is formatted more expensive
+  (\`node:internal/source_map/prepare_stack_trace\` in the profiles); a compiled build would drop that.
 `
+}
 
-const ORCHESTRATION_FINDINGS = `### Findings and proposed fixes (orchestration)
+const ORCHESTRATION_FINDINGS = `### What was changed (issue #10), orchestration path
 
-- Most of the server's CPU per step is **the same LangChain/HTTP-client work the baseline does** (LangGraph's Pregel loop,
-  \`@langchain/core\` config merging, \`langsmith\` \`RunTree\` construction — built even with tracing off —, the openai SDK,
-  undici), plus the orchestrator's own share: the Effect runtime, SQLite writes of every step and evidence entry (one
-  transaction with a read of the incident first, \`appendStep\`/\`putEvidence\` each re-check the incident with \`findRow\`), and
-  Schema encode of each step.
-- **Concurrency and the event loop**: with N investigations in flight, each step's persistence, log lines and event
-  publication run on the same event loop as the HTTP API and the LLM client. On two CPUs the mock LLM, the MCP server, the
-  load and the server compete; throughput at N=50/500 is CPU-bound for both sides, so the ratio is a ratio of CPU per step.
-- Proposed: (1) \`store/SqliteIncidentRepository.ts\` \`appendStep\`: drop the \`findRow\` pre-check (the foreign key / the
-  INSERT...SELECT already fails when the incident is missing) and write the step in one \`INSERT ... RETURNING\` with the data
-  computed before (the index comes from \`COALESCE(MAX(idx),0)+1\`), instead of INSERT '{}' then UPDATE — two statements and a
-  read fewer per step; same for \`putEvidence\` (drop \`findRow\`). (2) \`llm/LlmClient.ts\` logs \`llm: <operation> completed\`
-  at info for every model call (line ~304) and every request adds a line: move per-call lines to debug (the step is already
-  persisted and published). (3) \`langsmith\` \`RunTree\` shows up in the server's profile (~2 % self): LangChain builds run trees for
-  its callback system on every runnable call; it is in the baseline too, so it is not our overhead, but worth checking that
-  no LangSmith tracer is enabled in production. (4) Memory: RSS per in-flight investigation is dominated by what both sides
-  hold (the LangGraph message history, HTTP client buffers); ours adds fibers, the store's prepared statements and the
-  per-investigation Effect context — compare the RSS/in-flight columns before optimising.
+- **One fiber race less per model and tool call** (\`llm/LlmClient.ts\`, \`mcp/McpToolManager.ts\`, \`llm/deadline.ts\`): the
+  per-attempt timeout was \`Effect.timeoutFail\`, which forks the call and a sleep into two fibers and races them — each
+  fork copies the fiber's refs and context, which in the server hold the whole application. \`callWithDeadline\` now gives
+  the call an \`AbortController\` that the fiber's interruption and a \`setTimeout\` both abort, and clears the timer as soon
+  as the call settles (interruption still aborts the request, a timeout is still a retryable \`timeout\` error). Not
+  \`AbortSignal.timeout\`: its timer cannot be cleared, and a timeout signal with listeners stays alive — with the
+  request's abort listener and everything it references, ≈ 2 KiB per call — until it fires (\`LLM_TIMEOUT\` later).
+  Fibers per investigation, counted with a \`Supervisor\`: 44 → 20. The call's bookkeeping (attempts, health counters)
+  moved from \`Ref\`s and \`Effect.gen\` to plain locals. In a micro-benchmark (a call answering at once, 50 in flight)
+  the whole wrapper around one call — this item and the next three — went from ≈ 125 µs to ≈ 50 µs of CPU.
+- **Retry machinery only after a failure** (\`retryAfterFailure\` in \`llm/deadline.ts\`): \`Effect.retry\` builds its schedule
+  driver (refs, clock reads) for every call; the LLM and tool calls now build it only when the first attempt fails, and
+  the policy still decides on that first error (same attempts, delays, budget and \`Retry-After\` handling).
+- **One info line per model call less**: \`llm: <operation> completed\` is now at \`debug\` (a \`LogRecord\`: no annotation
+  scope); failures stay at \`warning\`. Every call is also a persisted step and a metric sample.
+- **Spans without stack capture** on the LLM, tool and agent spans (\`captureStackTrace: false\`), and no spans at all when
+  no exporter is configured (see the API section).
+- **\`withStructuredOutput\` runnables built once** per schema, method and name instead of per structured call.
+- The conclusion prompt's evidence is kept only up to what the prompt quotes (4,000 characters per output) instead of the
+  full tool output for the whole investigation (the full output is in the evidence store).
+- Filing the incidents and the harness's polling go through the lighter HTTP path of the API section.
+
+### Where the remaining orchestration time goes
+
+- The package table above sets ours against the baseline per step. What both do — LangGraph's Pregel loop,
+  \`@langchain/core\` config merging and callbacks, \`langsmith\` run trees (built even with tracing off), the openai SDK,
+  undici, \`crypto\` (run ids) — costs about the same on both sides, \`@langchain/core\` less in ours (our graph has two
+  plain nodes instead of the prebuilt agent's \`ToolNode\` and callbacks). **What only ours does** is the difference: the
+  \`effect\` runtime (the investigation fiber and one fiber per graph node, the runner, the store's effects), the SQLite
+  store (\`@effect/sql-sqlite-node\`, \`@effect/sql\`, \`better-sqlite3\`: two or three statements per step — step, evidence,
+  entities — plus the incident's own writes), Schema encoding of every step, the HTTP API (filing and polling), event
+  publication and the log lines.
+- **Store** (\`store/\`, for its owner): per step \`appendStep\` and \`putEvidence\` each run one statement through @effect/sql
+  (statement compiler, prepared-statement cache, a span, a semaphore, Schema encoding of the step) — the
+  \`@effect/sql-sqlite-node\`/\`@effect/sql\`/\`better-sqlite3\` rows of the table, plus a share of \`effect\` and GC. Writing a
+  tool step and its evidence entry in one statement (one transaction per tool call instead of two), and encoding steps
+  with \`JSON.stringify\` of already-validated data, are the next steps there.
+- **Running from TypeScript**: \`node:source_map\` is ours only because the server runs through \`tsx\` (every formatted
+  \`Error\` stack is source-mapped); a compiled build would drop it (runtime/packaging, for the lead).
+- **Runner and agent** (\`investigation/\`, for the lead): the investigation's spans still capture a stack trace each;
+  \`InvestigationRunner\`/\`Investigation\` run \`Effect.annotateLogs\`/\`annotateSpans\` scopes per investigation (≈ 25
+  runtime steps each) — cheap per investigation, not per step. The remaining per-step Effect cost is the graph node's
+  \`Runtime.runPromise\` (a fiber per node) plus the store's effects.
+- **Wall-clock overhead at N=1** is the same per-step work done sequentially: between a tool result and the next model
+  call the server persists the tool step and its evidence, publishes the events and goes through LangGraph's tick and a
+  new node fiber; on a loaded 2-CPU machine this single-investigation figure moves by ± 2 ms/step between runs (compare
+  the two N=1 rows and the before/after table).
+- **fetch's client**: importing \`@effect/platform-node\` loads the npm \`undici\` (7.x), which installs its \`Agent\` as the
+  global dispatcher, so the openai SDK's \`fetch\` runs Node's fetch over npm undici in ours and over Node's bundled undici
+  in the baseline; the table counts both as \`undici (fetch)\`.
+- **RSS per in-flight investigation is garbage, not state.** Heap snapshots of both processes with 300 investigations in
+  flight (200 ms LLM), minus a snapshot at idle: the live heap grows by ≈ 96 KiB per investigation in ours and ≈ 130 KiB
+  in the baseline (the LangGraph message history, promises and closures dominate both). The RSS difference is V8 growing
+  the heap for the garbage between collections: ours allocates more per step (effects and fibers, the store's rows and
+  statements, Schema encoding of each step, the HTTP requests of filing and polling), so its peak sits higher. Every CPU
+  saving above is also an allocation saving; V8 flags (a smaller young generation, \`--max-semi-space-size\`, in the start
+  command — runtime/packaging) would trade GC CPU for RSS.
 `

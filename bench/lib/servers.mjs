@@ -1,7 +1,8 @@
 /* eslint-disable security/detect-non-literal-fs-filename, security/detect-object-injection -- benchmark tooling: every path and key is chosen by the script itself */
 /**
  * Starts the servers under test as child processes: the real orchestrator (composition root, `main.ts` through
- * tsx), the bare node:http + better-sqlite3 server, FastAPI + uvicorn (Debian packages), the mock LLM.
+ * tsx), the bare node:http + better-sqlite3 server, the HttpApi floor, FastAPI + uvicorn (Debian packages), the mock
+ * LLM.
  */
 import { spawnSync } from "node:child_process"
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
@@ -97,6 +98,37 @@ export const startBareServer = async () => {
     ...handle,
     url,
     dbPath: join(dir, "bare.db"),
+    stop: async () => {
+      const r = await handle.stop()
+      rmSync(dir, { recursive: true, force: true })
+      return r
+    }
+  }
+}
+
+/**
+ * The HttpApi floor (`bench/api/httpapi-floor.ts`): the orchestrator's contract on HttpApiBuilder with an in-memory
+ * map and nothing else (no middleware, logging, store or investigations).
+ */
+export const startHttpApiFloorServer = async () => {
+  const dir = mkdtempSync(join(tmpdir(), "sre-bench-floor-"))
+  const port = await freePort()
+  const handle = startChild(process.execPath, [...tsx, join(root, "bench/api/httpapi-floor.ts")], {
+    env: { PORT: String(port) },
+    stdoutFile: join(dir, "out.log")
+  })
+  const url = `http://127.0.0.1:${port}`
+  try {
+    await waitHttpOk(`${url}/health`, 90_000, handle.child)
+  } catch (e) {
+    const out = existsSync(join(dir, "out.log")) ? readFileSync(join(dir, "out.log"), "utf8").slice(-2000) : ""
+    await handle.stop()
+    throw new Error(`HttpApi floor server did not start: ${e.message}\n${out}`)
+  }
+  return {
+    ...handle,
+    url,
+    dbPath: undefined,
     stop: async () => {
       const r = await handle.stop()
       rmSync(dir, { recursive: true, force: true })

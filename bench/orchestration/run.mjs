@@ -14,9 +14,11 @@
  * investigation first. Our server runs with MAX_CONCURRENT_INVESTIGATIONS = max(64, N) so that, like the baseline,
  * all N are in flight at once.
  *
- * Usage: node bench/orchestration/run.mjs [--quick] [--n 1,50,500] [--latency 0,200] [--cpu-prof]
- * `--cpu-prof` also profiles our server during the measured phase (writes "profile" into each run's result).
- * Writes bench/results/orchestration.json.
+ * Usage: node bench/orchestration/run.mjs [--quick] [--n 1,50,500] [--latency 0,200] [--cpu-prof] [--result name]
+ * `--cpu-prof` also profiles our server during the measured phase (writes "profile" into each run's result, and the
+ * profile of the last run with its figures into bench/results/profile-orchestration.json for the report).
+ * Writes bench/results/<name>.json: `orchestration` by default, `orchestration-cpu-prof` with `--cpu-prof` (figures
+ * under the profiler are not the benchmark's).
  */
 import { spawn } from "node:child_process"
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync } from "node:fs"
@@ -201,7 +203,14 @@ const runOurs = async (llmUrl, n, latencyMs) => {
         const kept = join(resultsDir, "profiles", `orchestration-${latencyMs}ms-n${n}.cpuprofile`)
         copyFileSync(join(profDir, file), kept)
         const sm = summariseProfile(kept, { top: 20, window })
-        profile = { file: kept, busyMs: sm.busyMs, idleMs: sm.idleMs, categories: sm.categories, topSelf: sm.topSelf }
+        profile = {
+          file: kept,
+          busyMs: sm.busyMs,
+          idleMs: sm.idleMs,
+          categories: sm.categories,
+          packages: sm.packages,
+          topSelf: sm.topSelf
+        }
         process.stderr.write(
           `[orchestration] profile: busy ${fmt(sm.busyMs)} ms = ${fmt(sm.busyMs / Math.max(1, steps), 2)} ms CPU per step\n`
         )
@@ -241,15 +250,28 @@ const runOurs = async (llmUrl, n, latencyMs) => {
   }
 }
 
-const runBaseline = async (llmUrl, n) => {
+const runBaseline = async (llmUrl, n, latencyMs) => {
+  // with --cpu-prof the baseline is profiled too, so that the report can set both profiles side by side
+  const profDir = args["cpu-prof"] ? mkdtempSync(join(tmpdir(), "sre-bench-bprof-")) : undefined
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", `${root}/bench/orchestration/baseline.ts`, "--llm", llmUrl, "--n", String(n)],
+    [
+      ...(profDir !== undefined ? ["--cpu-prof", "--cpu-prof-dir", profDir] : []),
+      "--import",
+      "tsx",
+      `${root}/bench/orchestration/baseline.ts`,
+      "--llm",
+      llmUrl,
+      "--n",
+      String(n)
+    ],
     {
       cwd: root,
       stdio: ["pipe", "pipe", "inherit"]
     }
   )
+  const exited = new Promise((resolve) => child.once("exit", resolve))
+  let window
   const lines = createInterface({ input: child.stdout })
   const next = () =>
     new Promise((resolve, reject) => {
@@ -268,9 +290,11 @@ const runBaseline = async (llmUrl, n) => {
     const idleRss = readRss(child.pid).rss
     const rss = pollRss(child.pid, 20)
     const cpu0 = readCpuMs(child.pid)
+    const t0 = Date.now()
     child.stdin.write("go\n")
     const out = JSON.parse(await next())
     const cpuMs = readCpuMs(child.pid) - cpu0
+    window = { t0, t1: Date.now() }
     const { peak } = rss.stop()
     const requests = await mockRequests(llmUrl)
     await mockReset(llmUrl)
@@ -295,10 +319,34 @@ const runBaseline = async (llmUrl, n) => {
       overheadPerStepMs: (wallMs - llm.ms - out.toolMs) / Math.max(1, steps),
       idleRss,
       peakRss: peak,
-      rssPerInFlight: (peak - idleRss) / n
+      rssPerInFlight: (peak - idleRss) / n,
+      profile: profDir !== undefined ? await baselineProfile(profDir, exited, window, latencyMs, n, steps) : undefined
     }
   } finally {
     if (child.exitCode === null) child.kill("SIGTERM")
+  }
+}
+
+/** Waits for the baseline to exit on its own (the profile is written at exit) and summarises the measured phase. */
+const baselineProfile = async (profDir, exited, window, latencyMs, n, steps) => {
+  await Promise.race([exited, sleep(15_000)])
+  const exitAt = Date.now()
+  const file = readdirSync(profDir).find((f) => f.endsWith(".cpuprofile"))
+  if (file === undefined || window === undefined) return undefined
+  mkdirSync(join(resultsDir, "profiles"), { recursive: true })
+  const kept = join(resultsDir, "profiles", `baseline-${latencyMs}ms-n${n}.cpuprofile`)
+  copyFileSync(join(profDir, file), kept)
+  const sm = summariseProfile(kept, { top: 20, window: { fromEndMs: exitAt - window.t0, toEndMs: exitAt - window.t1 } })
+  process.stderr.write(
+    `[orchestration] baseline profile: busy ${fmt(sm.busyMs)} ms = ${fmt(sm.busyMs / Math.max(1, steps), 2)} ms CPU per step\n`
+  )
+  return {
+    file: kept,
+    busyMs: sm.busyMs,
+    idleMs: sm.idleMs,
+    categories: sm.categories,
+    packages: sm.packages,
+    topSelf: sm.topSelf
   }
 }
 
@@ -315,7 +363,7 @@ const main = async () => {
         let baseline
         let ours
         try {
-          baseline = await runBaseline(llm.url, n)
+          baseline = await runBaseline(llm.url, n, latencyMs)
           process.stderr.write(`[orchestration] latency ${latencyMs} ms, N=${n}: ours\n`)
           ours = await runOurs(llm.url, n, latencyMs)
         } catch (e) {
@@ -378,7 +426,27 @@ const main = async () => {
     )
   }
   process.stdout.write(lines.join("\n") + "\n")
-  const file = writeResult("orchestration", {
+  const profiled = runs.filter((r) => r.ours.profile !== undefined).at(-1)
+  if (profiled !== undefined) {
+    const steps = profiled.ours.llmCalls + profiled.ours.toolCalls
+    const file = writeResult("profile-orchestration", {
+      latencyMs: profiled.latencyMs,
+      n: profiled.n,
+      steps,
+      ours: { perSecond: profiled.ours.perSecond, makespanMs: profiled.ours.makespanMs },
+      baseline: {
+        perSecond: profiled.baseline.perSecond,
+        makespanMs: profiled.baseline.makespanMs,
+        steps: profiled.baseline.llmCalls + profiled.baseline.toolCalls
+      },
+      profile: profiled.ours.profile,
+      baselineProfile: profiled.baseline.profile,
+      loadAtStart: load
+    })
+    process.stderr.write(`[orchestration] wrote ${file}\n`)
+  }
+  const resultName = String(args.result ?? (args["cpu-prof"] ? "orchestration-cpu-prof" : "orchestration"))
+  const file = writeResult(resultName, {
     toolRounds: TOOL_ROUNDS,
     ns,
     latencies,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
+import { tracingDisabled } from "../src/observability/tracing.js"
 import { postJson, request, startServer } from "./support.js"
 
 const uuidRe = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
@@ -107,6 +108,42 @@ describe("HTTP API", () => {
       const list = yield* request(url)
       expect((list.body as { items: Array<unknown> }).items).toEqual([])
     })
+  )
+
+  it.scoped("every response carries the security headers, with tracing off as in production", () =>
+    Effect.gen(function* () {
+      const server = yield* startServer()
+      const url = `${server.url}/api/v1/incidents`
+      const created = yield* postJson(url, { description: "headers everywhere" })
+      const id = (created.body as { incident_id: string }).incident_id
+      yield* server.runner.awaitIdle
+      const responses = [
+        created,
+        yield* request(`${url}/${id}`),
+        yield* request(`${url}?limit=1`),
+        yield* request(`${server.url}/health`),
+        yield* request(`${server.url}/openapi.json`),
+        yield* request(`${server.url}/metrics`),
+        yield* request(`${server.url}/nowhere`),
+        yield* request(`${url}/not-a-uuid`),
+        yield* postJson(url, { nope: true }),
+        yield* request(url, { method: "POST", headers: { "content-type": "text/plain" }, body: "x" })
+      ]
+      for (const res of responses) {
+        expectSecurityHeaders(res.headers)
+        // API answers are never cached
+        expect(res.headers.get("cache-control")).toBe("no-store")
+      }
+      const docs = yield* request(`${server.url}/docs`)
+      expect(docs.headers.get("x-content-type-options")).toBe("nosniff")
+      expect(docs.headers.get("content-security-policy")).toContain("script-src 'unsafe-inline'")
+      // one id per request: the header echoes what was sent, and differs between requests otherwise
+      const a = yield* request(`${server.url}/health`, { headers: { "x-correlation-id": "hdr-1" } })
+      const b = yield* request(`${server.url}/health`)
+      const c = yield* request(`${server.url}/health`)
+      expect(a.headers.get("x-correlation-id")).toBe("hdr-1")
+      expect(b.headers.get("x-correlation-id")).not.toBe(c.headers.get("x-correlation-id"))
+    }).pipe(Effect.provide(tracingDisabled))
   )
 
   it.scoped("echoes a well-formed correlation id and replaces a malformed one", () =>

@@ -213,11 +213,17 @@ const toUnavailable = (e: LlmError, usage: LlmUsage | undefined): LlmUnavailable
 // The investigation
 // ---------------------------------------------------------------------------------------------------------------
 
-/** One tool output gathered during the loop. */
+/**
+ * One tool output gathered during the loop: only the part the conclusion prompt quotes is kept (the whole output is
+ * in the evidence store and, up to `MODEL_TOOL_OUTPUT_CHARS`, in the model's message history).
+ */
 interface Gathered {
   readonly key: string
   readonly source: string
+  /** At most `CONCLUSION_EVIDENCE_CHARS` characters of the output. */
   readonly text: string
+  /** Whether the output was longer than `text`. */
+  readonly cut: boolean
   readonly isError: boolean
 }
 
@@ -291,7 +297,10 @@ export const runLlmInvestigation = (
     )
   }).pipe(
     Effect.annotateLogs("incident_id", input.ctx.incident.id),
-    Effect.withSpan("LlmInvestigation.run", { attributes: { incident_id: input.ctx.incident.id } })
+    Effect.withSpan("LlmInvestigation.run", {
+      attributes: { incident_id: input.ctx.incident.id },
+      captureStackTrace: false
+    })
   )
 
 const investigate = (
@@ -449,8 +458,7 @@ const conclusionPrompt = (
   // newest first when cutting, so the last (usually most specific) outputs survive; printed oldest first
   for (const g of [...gathered].reverse()) {
     if (budget <= 0) break
-    const cut =
-      g.text.length > CONCLUSION_EVIDENCE_CHARS ? `${g.text.slice(0, CONCLUSION_EVIDENCE_CHARS)}\n[… cut …]` : g.text
+    const cut = g.cut ? `${g.text}\n[… cut …]` : g.text
     const text = cut.length > budget ? `${cut.slice(0, budget)}\n[… cut …]` : cut
     budget -= text.length
     quoted.unshift(quoteToolOutput({ source: g.source, evidenceKey: g.key, text, isError: g.isError }))
@@ -608,7 +616,13 @@ const reactLoop = (input: LoopInput): Effect.Effect<LoopResult, LlmError | Agent
         const text = redactKnown(output.text)
         const key = nextKey(server, tool, args)
         yield* ctx.putEvidence(key, text)
-        gathered.push({ key, source, text, isError: output.isError })
+        gathered.push({
+          key,
+          source,
+          text: text.length > CONCLUSION_EVIDENCE_CHARS ? text.slice(0, CONCLUSION_EVIDENCE_CHARS) : text,
+          cut: text.length > CONCLUSION_EVIDENCE_CHARS,
+          isError: output.isError
+        })
         yield* ctx.recordStep({
           kind: "tool_call",
           started_at: started,

@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto"
 import { HealthChecks } from "../health/HealthChecks.js"
 import { type IncidentEvent, IncidentEvents } from "../investigation/IncidentEvents.js"
 import { InvestigationRunner } from "../investigation/InvestigationRunner.js"
+import { LogRecord } from "../observability/logging.js"
 import { recordIncidentCreated } from "../observability/metrics.js"
 import { IncidentRepository, isTerminal, nowIso } from "../store/IncidentRepository.js"
 import { currentCorrelationId } from "./CorrelationId.js"
@@ -39,12 +40,11 @@ export const IncidentsHttpLive = HttpApiBuilder.group(SreApi, "incidents", (hand
     const events = yield* IncidentEvents
     return handlers
       .handle("create", ({ payload }) =>
-        Effect.gen(function* () {
-          const correlationId = yield* currentCorrelationId
-          const id = randomUUID()
-          const incident = yield* runner.file(
+        // a flat chain (no generator, no annotation scope): this runs once per POST (issue #10)
+        Effect.flatMap(currentCorrelationId, (correlationId) =>
+          runner.file(
             repo.create({
-              id,
+              id: randomUUID(),
               description: payload.description,
               source: payload.source ?? "api",
               correlationId,
@@ -52,12 +52,15 @@ export const IncidentsHttpLive = HttpApiBuilder.group(SreApi, "incidents", (hand
             }),
             correlationId
           )
-          yield* recordIncidentCreated(incident.source)
-          yield* Effect.logInfo("incident created").pipe(
-            Effect.annotateLogs({ incident_id: incident.id, source: incident.source })
-          )
-          return { incident_id: incident.id }
-        })
+        ).pipe(
+          Effect.tap((incident) =>
+            Effect.zipRight(
+              recordIncidentCreated(incident.source),
+              Effect.logInfo(new LogRecord("incident created", { incident_id: incident.id, source: incident.source }))
+            )
+          ),
+          Effect.map((incident) => ({ incident_id: incident.id }))
+        )
       )
       .handle("list", ({ urlParams }) =>
         repo.list({ status: urlParams.status, limit: urlParams.limit ?? DEFAULT_PAGE_SIZE, cursor: urlParams.cursor })

@@ -14,9 +14,10 @@ import {
 } from "@effect/platform"
 import { MaxBodySize } from "@effect/platform/HttpIncomingMessage"
 import { InternalError, PayloadTooLarge, RouteNotFound, UnsupportedMediaType, ValidationError } from "@sre/schema"
-import { Cause, Effect, Layer, Option } from "effect"
+import { Cause, Context, Effect, FiberRef, HashMap, Layer, Option } from "effect"
 import { AppConfig } from "../config/AppConfig.js"
-import { recordHttpRequest, routeTemplate } from "../observability/metrics.js"
+import { LogRecord } from "../observability/logging.js"
+import { recordHttpRequestSync, routeTemplate } from "../observability/metrics.js"
 import { redactKnown } from "../observability/redact.js"
 import { CorrelationId, correlationIdFor } from "./CorrelationId.js"
 
@@ -25,62 +26,110 @@ const docsCsp =
   "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; " +
   "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
-const securityHeaders = (path: string, correlationId: string): Record<string, string> => ({
-  "x-content-type-options": "nosniff",
-  "x-frame-options": "DENY",
-  "referrer-policy": "no-referrer",
-  "cross-origin-resource-policy": "same-origin",
-  "content-security-policy": path.startsWith("/docs") ? docsCsp : apiCsp,
-  "x-correlation-id": correlationId
-})
+/**
+ * The security headers of a response to `path` (the docs page gets a CSP that lets Swagger UI run), its correlation
+ * id, and the cache policy: one set by the handler is kept (e.g. SSE's no-cache), API answers are never cached.
+ * One object literal of a fixed shape per response (no spread of a shared object: that is the slow path of V8).
+ */
+export const securityHeaders = (
+  path: string,
+  correlationId: string,
+  cacheControl: string | undefined
+): Record<string, string> => {
+  const docs = path.startsWith("/docs")
+  return {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+    "cross-origin-resource-policy": "same-origin",
+    "content-security-policy": docs ? docsCsp : apiCsp,
+    "x-correlation-id": correlationId,
+    "cache-control": cacheControl ?? (docs ? "no-cache" : "no-store")
+  }
+}
 
 const pathOf = (url: string): string => {
   const q = url.indexOf("?")
   return q === -1 ? url : url.slice(0, q)
 }
 
+const MAX_LOGGED_PATH = 200
+
 /**
  * The outermost middleware: assigns the correlation id, adds security headers to every response (errors
- * included), and logs one line per request with method, route, status and duration (never the body).
+ * included), records the request metrics and logs one line per request with method, path, status and duration
+ * (never the body).
+ *
+ * Per request it runs as few effects as it can (issue #10). `Effect.provideService`/`annotateLogs` would each wrap
+ * the app in an interruptible-safe acquire/use/release of a fiber ref (about 25 runtime steps each); this middleware
+ * is the outermost code of a fiber that exists for this request only, so it sets the correlation id in the fiber's
+ * context and log annotations directly (nothing after it needs the old values back). The request line's fields
+ * travel in the message (`LogRecord`) instead of an annotation map; span annotations are skipped when tracing is off.
  */
-export const requestMiddleware = HttpMiddleware.make((app) =>
-  Effect.gen(function* () {
-    const request = yield* HttpServerRequest.HttpServerRequest
-    const correlationId = correlationIdFor(request.headers["x-correlation-id"])
-    const path = pathOf(request.url)
-    const started = Date.now()
-    yield* HttpApp.appendPreResponseHandler((_req, response) =>
-      Effect.succeed(
-        HttpServerResponse.setHeaders(response, {
-          ...securityHeaders(path, correlationId),
-          // keep a cache policy set by the handler (e.g. SSE's no-cache); API answers are never cached
-          "cache-control": response.headers["cache-control"] ?? (path.startsWith("/docs") ? "no-cache" : "no-store")
-        })
+export const requestMiddleware = HttpMiddleware.make(<E, R>(app: HttpApp.Default<E, R>) =>
+  Effect.withFiberRuntime<HttpServerResponse.HttpServerResponse, E, HttpServerRequest.HttpServerRequest | R>(
+    (fiber) => {
+      const request = Context.unsafeGet(fiber.currentContext, HttpServerRequest.HttpServerRequest)
+      const correlationId = correlationIdFor(request.headers["x-correlation-id"])
+      const path = pathOf(request.url)
+      const started = Date.now()
+      const route = routeTemplate(path)
+      const setup = Effect.zipRight(
+        Effect.zipRight(
+          FiberRef.update(FiberRef.currentContext, (context) => Context.add(context, CorrelationId, correlationId)),
+          FiberRef.update(FiberRef.currentLogAnnotations, HashMap.set<string, unknown>("correlation_id", correlationId))
+        ),
+        HttpApp.appendPreResponseHandler((_req, response) =>
+          Effect.succeed(
+            HttpServerResponse.setHeaders(
+              response,
+              securityHeaders(path, correlationId, response.headers["cache-control"])
+            )
+          )
+        )
       )
-    )
-    const route = routeTemplate(path)
-    // the server span (platform's tracer middleware) gets the ids; spans started below carry the correlation id
-    yield* Effect.annotateCurrentSpan({ correlation_id: correlationId, "http.route": route })
-    const response = yield* app.pipe(
-      Effect.provideService(CorrelationId, correlationId),
-      Effect.annotateLogs("correlation_id", correlationId),
-      Effect.annotateSpans("correlation_id", correlationId)
-    )
-    yield* recordHttpRequest(request.method, route, response.status, Date.now() - started)
-    yield* Effect.logInfo("http request").pipe(
-      Effect.annotateLogs({
-        correlation_id: correlationId,
-        method: request.method,
-        path: path.length > 200 ? path.slice(0, 200) : path,
-        status: response.status,
-        duration_ms: Date.now() - started
+      // with tracing on, the server span (platform's tracer middleware) gets the ids and spans started below carry
+      // the correlation id
+      const traced = fiber.getFiberRef(FiberRef.currentTracerEnabled)
+        ? Effect.zipRight(
+            Effect.annotateCurrentSpan({ correlation_id: correlationId, "http.route": route }),
+            Effect.annotateSpans(app, "correlation_id", correlationId)
+          )
+        : app
+      // handlers read the correlation id with `currentCorrelationId` (an optional service: never a requirement)
+      return Effect.flatMap(Effect.zipRight(setup, traced), (answered) => {
+        // routes answered in front of the API (/metrics, the Alertmanager receiver) return their response unwritten
+        // and bypass the pre-response handler: the server writes what this middleware returns, so add the headers
+        const response =
+          answered.headers["x-correlation-id"] === undefined
+            ? HttpServerResponse.setHeaders(
+                answered,
+                securityHeaders(path, correlationId, answered.headers["cache-control"])
+              )
+            : answered
+        const duration = Date.now() - started
+        recordHttpRequestSync(request.method, route, response.status, duration)
+        return Effect.as(
+          Effect.logInfo(
+            new LogRecord("http request", {
+              correlation_id: correlationId,
+              method: request.method,
+              path: path.length > MAX_LOGGED_PATH ? path.slice(0, MAX_LOGGED_PATH) : path,
+              status: response.status,
+              duration_ms: duration
+            })
+          ),
+          response
+        )
       })
-    )
-    return response
-  })
+    }
+  )
 )
 
 const hasBody = (method: string) => method === "POST" || method === "PUT" || method === "PATCH"
+
+/** Whether the platform may read a request body for this method (it never does for GET, HEAD and OPTIONS). */
+const platformReadsBody = (method: string) => method !== "GET" && method !== "HEAD" && method !== "OPTIONS"
 
 const describeIssues = (error: HttpApiError.HttpApiDecodeError): string => {
   // optional fields report an extra "Expected undefined" branch that only confuses readers
@@ -196,42 +245,43 @@ const classify = (
 export const contractErrorMiddleware = HttpApiBuilder.middleware(
   Effect.gen(function* () {
     const config = yield* AppConfig
-    const limit = Option.some(FileSystem.Size(config.maxRequestBodyBytes))
-    return (app: HttpApp.Default) =>
-      Effect.gen(function* () {
-        const request = yield* HttpServerRequest.HttpServerRequest
-        if (hasBody(request.method)) {
+    const maxBytes = config.maxRequestBodyBytes
+    const limit = Option.some(FileSystem.Size(maxBytes))
+    const tooDeep = errorResponse(
+      ValidationError.withMessage(`request body nests deeper than ${MAX_JSON_DEPTH} levels`)
+    )
+    // built once per application: only the request varies, and it is read from the fiber when a request runs
+    return (app: HttpApp.Default) => {
+      const recover = (cause: Cause.Cause<never>) =>
+        Cause.isInterruptedOnly(cause)
+          ? Effect.failCause(cause)
+          : Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+              Effect.map(classify(cause, request.method, request.url, maxBytes), errorResponse)
+            )
+      // GET/HEAD/OPTIONS: the platform never reads a body, so the body limit is not provided (one context copy less)
+      const withoutBody = Effect.catchAllCause(app, recover)
+      const limited = Effect.catchAllCause(Effect.provideService(app, MaxBodySize, limit), recover)
+      return Effect.withFiberRuntime<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest>(
+        (fiber) => {
+          const request = Context.unsafeGet(fiber.currentContext, HttpServerRequest.HttpServerRequest)
+          const method = request.method
+          if (!hasBody(method)) return platformReadsBody(method) ? limited : withoutBody
           const length = request.headers["content-length"]
-          if (length !== undefined && Number(length) > config.maxRequestBodyBytes) {
-            return errorResponse(PayloadTooLarge.forLimit(config.maxRequestBodyBytes))
+          if (length !== undefined && Number(length) > maxBytes) {
+            return Effect.succeed(errorResponse(PayloadTooLarge.forLimit(maxBytes)))
           }
           const contentType = request.headers["content-type"]
           if (contentType !== undefined && !isJsonContentType(contentType)) {
-            return errorResponse(UnsupportedMediaType.forContentType(contentType))
+            return Effect.succeed(errorResponse(UnsupportedMediaType.forContentType(contentType)))
           }
+          // JSON nested deeper than anything the contract accepts is refused before it is parsed and decoded (deep
+          // values overflow the stack of the decoder's error formatting); the body text is cached for the handler
+          return Effect.flatMap(Effect.orDie(request.text), (text) =>
+            exceedsJsonDepth(text, MAX_JSON_DEPTH) ? Effect.succeed(tooDeep) : app
+          ).pipe(Effect.provideService(MaxBodySize, limit), Effect.catchAllCause(recover))
         }
-        // JSON nested deeper than anything the contract accepts is refused before it is parsed and decoded (deep
-        // values overflow the stack of the decoder's error formatting); the body text is cached for the handler
-        const checked = hasBody(request.method)
-          ? Effect.flatMap(Effect.orDie(request.text), (text) =>
-              exceedsJsonDepth(text, MAX_JSON_DEPTH)
-                ? Effect.succeed(
-                    errorResponse(
-                      ValidationError.withMessage(`request body nests deeper than ${MAX_JSON_DEPTH} levels`)
-                    )
-                  )
-                : app
-            )
-          : app
-        return yield* checked.pipe(
-          Effect.provideService(MaxBodySize, limit),
-          Effect.catchAllCause((cause) =>
-            Cause.isInterruptedOnly(cause)
-              ? Effect.failCause(cause)
-              : Effect.map(classify(cause, request.method, request.url, config.maxRequestBodyBytes), errorResponse)
-          )
-        )
-      })
+      )
+    }
   })
 )
 

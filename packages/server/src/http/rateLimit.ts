@@ -167,34 +167,37 @@ export const apiGuardMiddleware = HttpApiBuilder.middleware(
     const keys = yield* ApiKeys
     const limiter = yield* RateLimiter
     return (app) =>
-      Effect.gen(function* () {
-        const request = yield* HttpServerRequest.HttpServerRequest
-        if (isOpenPath(pathOf(request.url))) return yield* app
+      // one step per request before the app: the request is read from the fiber, the key is checked once
+      Effect.withFiberRuntime((fiber) => {
+        const request = Context.unsafeGet(fiber.currentContext, HttpServerRequest.HttpServerRequest)
+        if (isOpenPath(pathOf(request.url))) return app
         const keyId = keys.enabled
           ? Option.flatMap(bearerToken(request.headers["authorization"]), keys.verify)
           : Option.none<string>()
-        const client = Option.match(keyId, {
-          onNone: () => `addr:${clientAddress(request, config.trustProxy)}`,
-          onSome: (id) => `key:${id}`
+        const client = Option.isSome(keyId) ? `key:${keyId.value}` : `addr:${clientAddress(request, config.trustProxy)}`
+        return Effect.flatMap(limiter.take(client), (taken) => {
+          if (!taken.allowed) {
+            return Effect.as(
+              Effect.logWarning("rate limit exceeded").pipe(
+                Effect.annotateLogs({ client, retry_after_seconds: taken.retryAfterSeconds })
+              ),
+              errorResponse(
+                new RateLimited({
+                  code: 429,
+                  message: `rate limit exceeded (${config.rateLimitPerMinute}/minute, burst ${config.rateLimitBurst}); retry in ${taken.retryAfterSeconds} s`,
+                  retry_after_seconds: taken.retryAfterSeconds
+                })
+              )
+            )
+          }
+          if (keys.enabled && Option.isNone(keyId) && request.method !== "OPTIONS") {
+            return Effect.as(
+              Effect.logInfo("request rejected: missing or invalid API key").pipe(Effect.annotateLogs({ client })),
+              errorResponse(unauthorized)
+            )
+          }
+          return app
         })
-        const taken = yield* limiter.take(client)
-        if (!taken.allowed) {
-          yield* Effect.logWarning("rate limit exceeded").pipe(
-            Effect.annotateLogs({ client, retry_after_seconds: taken.retryAfterSeconds })
-          )
-          return errorResponse(
-            new RateLimited({
-              code: 429,
-              message: `rate limit exceeded (${config.rateLimitPerMinute}/minute, burst ${config.rateLimitBurst}); retry in ${taken.retryAfterSeconds} s`,
-              retry_after_seconds: taken.retryAfterSeconds
-            })
-          )
-        }
-        if (keys.enabled && Option.isNone(keyId) && request.method !== "OPTIONS") {
-          yield* Effect.logInfo("request rejected: missing or invalid API key").pipe(Effect.annotateLogs({ client }))
-          return errorResponse(unauthorized)
-        }
-        return yield* app
       })
   })
 )

@@ -34,6 +34,8 @@ import {
 } from "effect"
 import { HealthChecks } from "../health/HealthChecks.js"
 import { registerSecret } from "../observability/redact.js"
+import { LogRecord } from "../observability/logging.js"
+import { callWithDeadline, retryAfterFailure } from "./deadline.js"
 import { LlmConfig, type LlmSettings } from "./LlmConfig.js"
 import { classifyLlmError, LlmError } from "./LlmError.js"
 
@@ -94,6 +96,14 @@ export interface LlmClientShape {
     name: string,
     options?: StructuredOptions
   ) => Effect.Effect<A, LlmError>
+}
+
+/** What `withStructuredOutput(..., { includeRaw: true })` gives: the raw message and the parsed answer. */
+interface StructuredRunnable {
+  readonly invoke: (
+    input: Array<BaseMessage>,
+    options: { readonly signal: AbortSignal }
+  ) => Promise<{ readonly raw: BaseMessage; readonly parsed: unknown }>
 }
 
 /** The LLM service tag. */
@@ -250,9 +260,24 @@ export const make = (
       maxRetries: 0,
       configuration: { baseURL: baseUrl }
     })
-    const consecutiveFailures = yield* Ref.make(0)
-    const lastError = yield* Ref.make<string | undefined>(undefined)
-    const jsonSchemaRejected = yield* Ref.make(false)
+    // health bookkeeping: plain locals of this client (read by `health`, written once per call)
+    let failures = 0
+    let lastError: string | undefined
+    let jsonSchemaRejected = false
+
+    const timeoutMs = Duration.toMillis(settings.timeout)
+    const timeoutError = () =>
+      new LlmError({
+        kind: "timeout",
+        retryable: true,
+        message: `the LLM did not answer within ${Duration.format(settings.timeout)} (LLM_TIMEOUT)`
+      })
+
+    /** One attempt, aborted after `LLM_TIMEOUT` (see {@link callWithDeadline}). */
+    const attemptOnce = <R>(attempt: (signal: AbortSignal) => Promise<R>): Effect.Effect<R, LlmError> =>
+      callWithDeadline(timeoutMs, attempt, (e, timedOut) =>
+        timedOut ? timeoutError() : classifyLlmError(e, { model: settings.model, now: Date.now() })
+      )
 
     /** Runs one logical call: attempts with timeout, retries, logging, health bookkeeping and metering. */
     const run = <R, A>(
@@ -260,99 +285,96 @@ export const make = (
       attempt: (signal: AbortSignal) => Promise<R>,
       check: (raw: R) => Either.Either<{ readonly value: A; readonly usage: LlmUsage }, LlmError>
     ): Effect.Effect<A, LlmError> =>
-      Effect.gen(function* () {
-        const startedAt = yield* Clock.currentTimeMillis
-        const attempts = yield* Ref.make(0)
-        const once = Effect.gen(function* () {
-          yield* Ref.update(attempts, (n) => n + 1)
-          const raw = yield* Effect.tryPromise({
-            try: attempt,
-            catch: (e) => classifyLlmError(e, { model: settings.model, now: Date.now() })
-          }).pipe(
-            Effect.timeoutFail({
-              duration: settings.timeout,
-              onTimeout: () =>
-                new LlmError({
-                  kind: "timeout",
-                  retryable: true,
-                  message: `the LLM did not answer within ${Duration.format(settings.timeout)} (LLM_TIMEOUT)`
-                })
-            })
-          )
-          return yield* check(raw)
+      Effect.clockWith((clock) => {
+        // per-call bookkeeping in plain locals: this runs once per model call (time from the Effect clock, like the
+        // retry schedule's budget)
+        const startedAt = clock.unsafeCurrentTimeMillis()
+        let attempts = 0
+        const once = Effect.suspend(() => {
+          attempts += 1
+          return Effect.flatMap(attemptOnce(attempt), check)
         }).pipe(
           Effect.tapError((e) =>
             e.retryable ? Effect.logDebug(`llm: ${operation} attempt failed (${e.kind}): ${e.message}`) : Effect.void
           )
         )
-        const elapsed = Effect.map(Clock.currentTimeMillis, (now) => now - startedAt)
-        return yield* once.pipe(
-          Effect.retry(retrySchedule(settings, startedAt)),
-          Effect.tap((r) =>
-            Effect.gen(function* () {
-              const n = yield* Ref.get(attempts)
-              yield* Ref.set(consecutiveFailures, 0)
-              yield* recordUsage(r.usage)
-              yield* recordLlmCall({
-                model: settings.model,
-                outcome: "success",
-                durationMs: yield* elapsed,
-                attempts: n,
-                promptTokens: r.usage.prompt_tokens,
-                completionTokens: r.usage.completion_tokens
-              })
-              yield* Effect.logInfo(`llm: ${operation} completed`).pipe(
-                Effect.annotateLogs({
-                  model: settings.model,
-                  attempts: n,
-                  duration_ms: yield* elapsed,
-                  prompt_tokens: r.usage.prompt_tokens,
-                  completion_tokens: r.usage.completion_tokens,
-                  total_tokens: r.usage.total_tokens
-                })
+        return retryAfterFailure(once, (replayed) => Effect.retry(replayed, retrySchedule(settings, startedAt))).pipe(
+          Effect.matchEffect({
+            onSuccess: (r) => {
+              const ms = clock.unsafeCurrentTimeMillis() - startedAt
+              failures = 0
+              return Effect.zipRight(
+                Effect.zipRight(
+                  recordUsage(r.usage),
+                  recordLlmCall({
+                    model: settings.model,
+                    outcome: "success",
+                    durationMs: ms,
+                    attempts,
+                    promptTokens: r.usage.prompt_tokens,
+                    completionTokens: r.usage.completion_tokens
+                  })
+                ),
+                // one line per model call at debug: the call is also a persisted step and a metric sample
+                Effect.as(
+                  Effect.logDebug(
+                    new LogRecord(`llm: ${operation} completed`, {
+                      model: settings.model,
+                      attempts,
+                      duration_ms: ms,
+                      prompt_tokens: r.usage.prompt_tokens,
+                      completion_tokens: r.usage.completion_tokens,
+                      total_tokens: r.usage.total_tokens
+                    })
+                  ),
+                  r.value
+                )
               )
-            })
-          ),
-          Effect.map((r) => r.value),
-          Effect.catchAll((e) =>
-            Effect.gen(function* () {
-              const n = yield* Ref.get(attempts)
-              const ms = yield* elapsed
+            },
+            onFailure: (e) => {
+              const n = attempts
+              const ms = clock.unsafeCurrentTimeMillis() - startedAt
               const message =
                 e.retryable && n > 1 ? `${e.message} (gave up after ${n} attempts in ${ms} ms)` : e.message
-              yield* Ref.update(consecutiveFailures, (k) => k + 1)
-              yield* Ref.set(lastError, `${e.kind}: ${e.message}`)
-              yield* recordLlmCall({
-                model: settings.model,
-                outcome: e.kind,
-                durationMs: ms,
-                attempts: n,
-                promptTokens: 0,
-                completionTokens: 0
-              })
-              yield* Effect.logWarning(`llm: ${operation} failed: ${message}`).pipe(
-                Effect.annotateLogs({
-                  model: settings.model,
-                  attempts: n,
-                  duration_ms: ms,
-                  kind: e.kind,
-                  ...(e.status !== undefined ? { status: e.status } : {})
-                })
+              failures += 1
+              lastError = `${e.kind}: ${e.message}`
+              return Effect.zipRight(
+                Effect.zipRight(
+                  recordLlmCall({
+                    model: settings.model,
+                    outcome: e.kind,
+                    durationMs: ms,
+                    attempts: n,
+                    promptTokens: 0,
+                    completionTokens: 0
+                  }),
+                  Effect.logWarning(`llm: ${operation} failed: ${message}`).pipe(
+                    Effect.annotateLogs({
+                      model: settings.model,
+                      attempts: n,
+                      duration_ms: ms,
+                      kind: e.kind,
+                      ...(e.status !== undefined ? { status: e.status } : {})
+                    })
+                  )
+                ),
+                Effect.fail(
+                  new LlmError({
+                    kind: e.kind,
+                    retryable: e.retryable,
+                    message,
+                    status: e.status,
+                    retryAfterMs: e.retryAfterMs,
+                    attempts: n
+                  })
+                )
               )
-              return yield* Effect.fail(
-                new LlmError({
-                  kind: e.kind,
-                  retryable: e.retryable,
-                  message,
-                  status: e.status,
-                  retryAfterMs: e.retryAfterMs,
-                  attempts: n
-                })
-              )
-            })
-          )
+            }
+          })
         )
-      }).pipe(Effect.withSpan(`LlmClient.${operation}`, { attributes: { model: settings.model } }))
+      }).pipe(
+        Effect.withSpan(`LlmClient.${operation}`, { attributes: { model: settings.model }, captureStackTrace: false })
+      )
 
     const chat: LlmClientShape["chat"] = (messages, options = {}) => {
       const tools = options.tools?.map((t) => ({
@@ -386,16 +408,42 @@ export const make = (
       )
     }
 
+    /**
+     * The structured-output runnables, built once per (JSON schema, method, name) instead of once per call:
+     * `withStructuredOutput` assembles a runnable sequence and its output parser (the baseline builds its own once).
+     * Keyed by the caller's schema object, so constant schemas (the agent's) hit the cache.
+     */
+    const structuredRunnables = new WeakMap<object, Map<string, StructuredRunnable>>()
+    const structuredRunnable = (
+      key: object,
+      jsonSchema: () => Record<string, unknown>,
+      method: "jsonSchema" | "functionCalling",
+      name: string
+    ): StructuredRunnable => {
+      let byName = structuredRunnables.get(key)
+      if (byName === undefined) {
+        byName = new Map()
+        structuredRunnables.set(key, byName)
+      }
+      const id = `${method}\u0000${name}`
+      const cached = byName.get(id)
+      if (cached !== undefined) return cached
+      const built: StructuredRunnable = model.withStructuredOutput(jsonSchema(), { method, name, includeRaw: true })
+      byName.set(id, built)
+      return built
+    }
+
     const structured: LlmClientShape["structured"] = <A, I>(
       messages: ReadonlyArray<BaseMessage>,
       schema: Schema.Schema<A, I>,
       name: string,
       options: StructuredOptions = {}
     ) => {
-      const jsonSchema = options.jsonSchema !== undefined ? { ...options.jsonSchema } : jsonSchemaOf(schema)
+      const given = options.jsonSchema
+      const jsonSchema = () => (given !== undefined ? { ...given } : jsonSchemaOf(schema))
       const decode = Schema.decodeUnknownEither(schema)
       const callWith = (method: "jsonSchema" | "functionCalling"): Effect.Effect<A, LlmError> => {
-        const runnable = model.withStructuredOutput(jsonSchema, { method, name, includeRaw: true })
+        const runnable = structuredRunnable(given ?? schema, jsonSchema, method, name)
         return run(
           `structured(${name}, ${method})`,
           (signal) => runnable.invoke([...messages], { signal }),
@@ -413,32 +461,34 @@ export const make = (
             })
         )
       }
-      return Effect.gen(function* () {
-        if (yield* Ref.get(jsonSchemaRejected)) return yield* callWith("functionCalling")
-        return yield* callWith("jsonSchema").pipe(
-          Effect.catchIf(
-            (e) => e.kind === "bad_request",
-            (e) =>
-              Effect.gen(function* () {
-                yield* Effect.logWarning(
-                  `llm: the server rejected response_format json_schema (${e.message}); trying function calling for structured output`
-                )
-                const value = yield* callWith("functionCalling")
-                // only a server that accepts function calling but not json_schema is switched for good
-                yield* Ref.set(jsonSchemaRejected, true)
-                return value
-              })
-          )
-        )
-      })
+      return Effect.suspend(() =>
+        jsonSchemaRejected
+          ? callWith("functionCalling")
+          : callWith("jsonSchema").pipe(
+              Effect.catchIf(
+                (e) => e.kind === "bad_request",
+                (e) =>
+                  Effect.logWarning(
+                    `llm: the server rejected response_format json_schema (${e.message}); trying function calling for structured output`
+                  ).pipe(
+                    Effect.zipRight(callWith("functionCalling")),
+                    // only a server that accepts function calling but not json_schema is switched for good
+                    Effect.tap(() =>
+                      Effect.sync(() => {
+                        jsonSchemaRejected = true
+                      })
+                    )
+                  )
+              )
+            )
+      )
     }
 
-    const health: Effect.Effect<DependencyHealth> = Effect.gen(function* () {
-      const failures = yield* Ref.get(consecutiveFailures)
+    const health: Effect.Effect<DependencyHealth> = Effect.sync(() => {
       const base = { name: "llm", kind: "llm" }
       const where = `model ${settings.model} at ${hostOf(baseUrl)}`
       if (failures >= DEGRADED_AFTER_FAILURES) {
-        const last = (yield* Ref.get(lastError)) ?? "unknown"
+        const last = lastError ?? "unknown"
         return DependencyHealth.make({
           ...base,
           status: "degraded",

@@ -39,6 +39,7 @@ import {
   type McpConfigError,
   type McpServerConfig
 } from "./McpConfig.js"
+import { callWithDeadline, retryAfterFailure } from "../llm/deadline.js"
 import { decideTool, type ToolHints } from "./policy.js"
 
 /** A tool the agent may call. */
@@ -462,6 +463,7 @@ export const make = (
         )
       }
       const timeout = entry.config.timeout
+      const timeoutMs = Duration.toMillis(timeout)
       const attempt = Effect.gen(function* () {
         const state = yield* Ref.get(entry.state)
         if (state._tag !== "Connected") {
@@ -481,41 +483,41 @@ export const make = (
             : fail("refused", `MCP server ${server} has no tool named ${tool}`, false)
         }
         const started = Date.now()
-        const raw = yield* Effect.tryPromise({
-          try: (signal) =>
-            conn.sdk.callTool({ name: tool, arguments: args }, undefined, {
-              signal,
-              timeout: Duration.toMillis(timeout) + 5_000
-            }),
-          catch: (e) => ({ transport: isTransportError(e), message: errorText(e) })
-        }).pipe(
+        // the deadline aborts the request like an interruption would (the SDK cancels it on the server), without
+        // the two fibers and the race of `Effect.timeoutFail` per call (issue #10: one call per agent step)
+        const raw = yield* callWithDeadline(
+          timeoutMs,
+          (signal) =>
+            conn.sdk.callTool({ name: tool, arguments: args }, undefined, { signal, timeout: timeoutMs + 5_000 }),
+          (e, timedOut) => ({ timedOut, transport: isTransportError(e), message: errorText(e) })
+        ).pipe(
           Effect.catchAll((e) =>
-            e.transport
-              ? markLost(entry, conn, e.message).pipe(Effect.zipRight(fail("transport", e.message, true)))
-              : fail("protocol", e.message, false)
-          ),
-          Effect.timeoutFail({
-            duration: timeout,
-            onTimeout: () =>
-              new McpToolError({
-                server,
-                tool,
-                message: `tool ${tool} of ${server} did not answer within ${Duration.format(timeout)}`,
-                retryable: true,
-                reason: "timeout"
-              })
-          })
+            e.timedOut
+              ? Effect.fail(
+                  new McpToolError({
+                    server,
+                    tool,
+                    message: `tool ${tool} of ${server} did not answer within ${Duration.format(timeout)}`,
+                    retryable: true,
+                    reason: "timeout"
+                  })
+                )
+              : e.transport
+                ? markLost(entry, conn, e.message).pipe(Effect.zipRight(fail("transport", e.message, true)))
+                : fail("protocol", e.message, false)
+          )
         )
         const out = callResultText(raw)
         const cut = truncateOutput(out.text, callOptions?.outputBudget ?? config.toolOutputBudget)
         return { text: cut.text, isError: out.isError, truncated: cut.truncated, durationMs: Date.now() - started }
       })
       const callStarted = Date.now()
-      return attempt.pipe(
-        Effect.retry({
+      return retryAfterFailure(attempt, (replayed) =>
+        Effect.retry(replayed, {
           schedule: callRetrySchedule,
           while: (e) => e.reason === "transport" || (e.reason === "not_connected" && e.retryable)
-        }),
+        })
+      ).pipe(
         Effect.onExit((exit) =>
           recordToolCall(
             server,
@@ -533,7 +535,7 @@ export const make = (
             Effect.annotateLogs("mcp_server", server)
           )
         ),
-        Effect.withSpan("McpToolManager.call", { attributes: { server, tool } })
+        Effect.withSpan("McpToolManager.call", { attributes: { server, tool }, captureStackTrace: false })
       )
     }
 

@@ -117,13 +117,38 @@ export const processStartTime = Metric.gauge("process_start_time_seconds", {
 
 const startTimeSeconds = Math.round(Date.now() / 1000 - process.uptime())
 
+/**
+ * Label arrays by value, kept so that the same labels are the same array: a metric caches its registry entry per
+ * label array (by identity), so a stable array makes an update a map lookup instead of building and hashing a new
+ * metric key. Bounded: past `MAX_LABEL_SETS` distinct sets a fresh array is built each time (still correct).
+ */
+const labelSets = new Map<string, ReadonlyArray<MetricLabel.MetricLabel>>()
+const MAX_LABEL_SETS = 10_000
+
+const stableLabels = (record: Readonly<Record<string, string>>): ReadonlyArray<MetricLabel.MetricLabel> => {
+  let id = ""
+  for (const key in record) id += `${key}\u0000${record[key]}\u0001`
+  const cached = labelSets.get(id)
+  if (cached !== undefined) return cached
+  const built = labels(record)
+  if (labelSets.size < MAX_LABEL_SETS) labelSets.set(id, built)
+  return built
+}
+
+/** Updates `metric` with `value` under `record`'s labels, at once (no effect; see {@link stableLabels}). */
+const updateNow = (
+  metric: Pick<Metric.Metric<unknown, number, unknown>, "unsafeUpdate">,
+  record: Readonly<Record<string, string>>,
+  value: number
+): void => metric.unsafeUpdate(value, stableLabels(record))
+
 /** Records a finished investigation. */
 export const recordInvestigation = (outcome: "completed" | "failed", durationMs: number): Effect.Effect<void> =>
-  Metric.update(Metric.tagged(investigationDuration, "outcome", outcome), durationMs / 1000)
+  Effect.sync(() => updateNow(investigationDuration, { outcome }, durationMs / 1000))
 
 /** Records one created incident. */
 export const recordIncidentCreated = (source: string): Effect.Effect<void> =>
-  Metric.increment(Metric.tagged(incidentsCreated, "source", source))
+  Effect.sync(() => updateNow(incidentsCreated, { source }, 1))
 
 /** Records one MCP tool call. */
 export const recordToolCall = (
@@ -132,10 +157,11 @@ export const recordToolCall = (
   outcome: string,
   durationMs: number
 ): Effect.Effect<void> =>
-  Effect.zipRight(
-    Metric.increment(Metric.taggedWithLabels(mcpToolCalls, labels({ server, tool, outcome }))),
-    Metric.update(Metric.taggedWithLabels(mcpToolLatency, labels({ server, tool, outcome })), durationMs / 1000)
-  )
+  Effect.sync(() => {
+    const tags = { server, tool, outcome }
+    updateNow(mcpToolCalls, tags, 1)
+    updateNow(mcpToolLatency, tags, durationMs / 1000)
+  })
 
 /** What one LLM call reports to the metrics (see {@link recordLlmCall}). */
 export interface LlmCallRecord {
@@ -154,36 +180,62 @@ export interface LlmCallRecord {
  * in an `Effect.onExit` around the retried request.
  */
 export const recordLlmCall = (call: LlmCallRecord): Effect.Effect<void> =>
-  Effect.all(
-    [
-      Metric.increment(Metric.taggedWithLabels(llmRequests, labels({ model: call.model, outcome: call.outcome }))),
-      Metric.update(
-        Metric.taggedWithLabels(llmLatency, labels({ model: call.model, outcome: call.outcome })),
-        call.durationMs / 1000
-      ),
-      Metric.incrementBy(Metric.tagged(llmRetries, "model", call.model), Math.max(0, call.attempts - 1)),
-      Metric.incrementBy(
-        Metric.taggedWithLabels(llmTokens, labels({ model: call.model, kind: "prompt" })),
-        Math.max(0, call.promptTokens)
-      ),
-      Metric.incrementBy(
-        Metric.taggedWithLabels(llmTokens, labels({ model: call.model, kind: "completion" })),
-        Math.max(0, call.completionTokens)
-      )
-    ],
-    { discard: true }
-  )
+  Effect.sync(() => {
+    const byOutcome = { model: call.model, outcome: call.outcome }
+    updateNow(llmRequests, byOutcome, 1)
+    updateNow(llmLatency, byOutcome, call.durationMs / 1000)
+    updateNow(llmRetries, { model: call.model }, Math.max(0, call.attempts - 1))
+    updateNow(llmTokens, { model: call.model, kind: "prompt" }, Math.max(0, call.promptTokens))
+    updateNow(llmTokens, { model: call.model, kind: "completion" }, Math.max(0, call.completionTokens))
+  })
+
+/** The label arrays of one (route, method, status), looked up without building a key string per request. */
+interface HttpLabels {
+  readonly requests: ReadonlyArray<MetricLabel.MetricLabel>
+  readonly duration: ReadonlyArray<MetricLabel.MetricLabel>
+}
+const httpLabelSets = new Map<string, Map<string, Map<number, HttpLabels>>>()
+
+const httpLabels = (method: string, route: string, status: number): HttpLabels => {
+  let byMethod = httpLabelSets.get(route)
+  if (byMethod === undefined) {
+    byMethod = new Map()
+    httpLabelSets.set(route, byMethod)
+  }
+  let byStatus = byMethod.get(method)
+  if (byStatus === undefined) {
+    byStatus = new Map()
+    byMethod.set(method, byStatus)
+  }
+  const cached = byStatus.get(status)
+  if (cached !== undefined) return cached
+  const built = {
+    requests: stableLabels({ method, route, status: String(status) }),
+    duration: stableLabels({ method, route })
+  }
+  // routes are templates and statuses a closed set; methods are bounded by Node's HTTP parser
+  byStatus.set(status, built)
+  return built
+}
+
+/** Records one HTTP request, at once (the request middleware calls it from its own step). */
+export const recordHttpRequestSync = (method: string, route: string, status: number, durationMs: number): void => {
+  const labels = httpLabels(method, route, status)
+  httpRequests.unsafeUpdate(1, labels.requests)
+  httpDuration.unsafeUpdate(durationMs / 1000, labels.duration)
+}
 
 /** Records one HTTP request. */
-export const recordHttpRequest = (method: string, route: string, status: number, durationMs: number) =>
-  Effect.zipRight(
-    Metric.increment(Metric.taggedWithLabels(httpRequests, labels({ method, route, status: String(status) }))),
-    Metric.update(Metric.taggedWithLabels(httpDuration, labels({ method, route })), durationMs / 1000)
-  )
+export const recordHttpRequest = (
+  method: string,
+  route: string,
+  status: number,
+  durationMs: number
+): Effect.Effect<void> => Effect.sync(() => recordHttpRequestSync(method, route, status, durationMs))
 
 /** Records one Alertmanager notification. */
 export const recordAlertNotification = (status: string, outcome: string): Effect.Effect<void> =>
-  Metric.increment(Metric.taggedWithLabels(alertNotifications, labels({ status, outcome })))
+  Effect.sync(() => updateNow(alertNotifications, { status, outcome }, 1))
 
 const labels = (record: Readonly<Record<string, string>>): Array<MetricLabel.MetricLabel> =>
   Object.entries(record).map(([key, value]) => MetricLabel.make(key, value))
@@ -206,7 +258,8 @@ const KNOWN_ROUTES: ReadonlyArray<string> = [
  */
 export const routeTemplate = (path: string): string => {
   const q = path.indexOf("?")
-  const bare = (q === -1 ? path : path.slice(0, q)).replace(/\/+$/, "") || "/"
+  const noQuery = q === -1 ? path : path.slice(0, q)
+  const bare = (noQuery.endsWith("/") ? noQuery.replace(/\/+$/, "") : noQuery) || "/"
   if (bare === "/docs" || bare.startsWith("/docs/")) return "/docs"
   const template = bare.replace(UUID, "{id}")
   return KNOWN_ROUTES.includes(template) ? template : "unmatched"
@@ -322,6 +375,9 @@ export const metricsResponse = Effect.map(metricsText, (text) =>
 /** Path of the Prometheus endpoint. */
 export const METRICS_PATH = "/metrics"
 
+const isMetricsUrl = (url: string): boolean =>
+  url.startsWith(METRICS_PATH) && (url.length === METRICS_PATH.length || url[METRICS_PATH.length] === "?")
+
 /**
  * Wraps an app so `GET /metrics` is answered with the Prometheus exposition, in front of the API guard (no API
  * key, no rate limit: restrict it at the network level, e.g. a NetworkPolicy). Every other request goes to `app`.
@@ -332,7 +388,5 @@ export const withMetricsRoute = <E, R>(
   Effect.flatMap(
     HttpServerRequest.HttpServerRequest,
     (request): HttpApp.Default<E, R | InvestigationRunner | HealthChecks> =>
-      (request.method === "GET" || request.method === "HEAD") && request.url.split("?")[0] === METRICS_PATH
-        ? metricsResponse
-        : app
+      (request.method === "GET" || request.method === "HEAD") && isMetricsUrl(request.url) ? metricsResponse : app
   )

@@ -18,8 +18,25 @@ const patterns: ReadonlyArray<[RegExp, string]> = [
   [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g, "[REDACTED PRIVATE KEY]"]
 ]
 
+/**
+ * A necessary condition for any pattern above to match: each pattern needs one of these substrings (`bearer`/`basic`,
+ * `sk-`, a secret-looking key name, `://`, `-----BEGIN`). Text without any of them is returned as is after one scan
+ * instead of five regex replacements — most log lines (paths, ids, statuses) never contain them. Keep this in sync
+ * with `patterns` (the property test in test/security/secrets.test.ts checks it on generated text).
+ */
+const mayHoldCredential =
+  /bearer|basic|sk-|passw|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|:\/\/|-----BEGIN/i
+
 /** Replaces values that look like credentials in a string with `[REDACTED]`. */
 export const redactText = (text: string): string => {
+  if (!mayHoldCredential.test(text)) return text
+  let out = text
+  for (const [re, replacement] of patterns) out = out.replace(re, replacement)
+  return out
+}
+
+/** `redactText` without the pre-filter: every pattern is applied (the reference the pre-filter is tested against). */
+export const redactTextFull = (text: string): string => {
   let out = text
   for (const [re, replacement] of patterns) out = out.replace(re, replacement)
   return out
@@ -36,7 +53,9 @@ export const registerSecret = (value: string): void => {
 /** Removes every registered secret and credential-looking value from a string. */
 export const redactKnown = (text: string): string => {
   let out = text
-  for (const secret of knownSecrets) if (out.includes(secret)) out = out.split(secret).join("[REDACTED]")
+  if (knownSecrets.size > 0) {
+    for (const secret of knownSecrets) if (out.includes(secret)) out = out.split(secret).join("[REDACTED]")
+  }
   return redactText(out)
 }
 

@@ -7,11 +7,16 @@
  *   appended); with neither set tracing is off;
  * - `OTEL_SERVICE_NAME` (default `SERVICE_NAME`, then `sre-orchestrator`);
  * - `OTEL_EXPORTER_OTLP_HEADERS` etc. are read by the exporter itself.
+ *
+ * With tracing off, the tracer is disabled altogether (see `tracingDisabled`): log lines then carry no
+ * `trace_id`/`span_id` (the `correlation_id` ties a request's lines together).
  */
 import { NodeSdk } from "@effect/opentelemetry"
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http"
 import { BatchSpanProcessor } from "@opentelemetry/sdk-trace-base"
+import { HttpMiddleware } from "@effect/platform"
 import { Config, Effect, Layer, Option } from "effect"
+import { constTrue } from "effect/Function"
 
 /** What decides whether and where spans are exported. */
 export interface TracingSettings {
@@ -47,13 +52,23 @@ export const tracingSettings: Config.Config<TracingSettings> = Config.all({
 }).pipe(Config.map((env) => ({ tracesUrl: tracesUrlFrom(env), serviceName: env.serviceName })))
 
 /**
- * The tracer layer for given settings: `NodeSdk` with a batch processor and the OTLP/HTTP (JSON) exporter; an
- * empty layer (Effect's built-in, non-exporting tracer stays) when `tracesUrl` is none. Pending spans are flushed
- * when the layer's scope closes.
+ * Tracing switched off for everything run under this layer: `Effect.withSpan` hands out no-op spans (no ids, no
+ * attributes, no timing) and the platform's per-request server span (URL parsing, header redaction, one attribute
+ * per header) is skipped. Spans would go nowhere without an exporter; this is their whole cost per request.
+ */
+export const tracingDisabled: Layer.Layer<never> = Layer.merge(
+  Layer.setTracerEnabled(false),
+  Layer.locallyScoped(HttpMiddleware.currentTracerDisabledWhen, constTrue)
+)
+
+/**
+ * The tracer layer for given settings: `NodeSdk` with a batch processor and the OTLP/HTTP (JSON) exporter; when
+ * `tracesUrl` is none, {@link tracingDisabled} (no span is recorded: nothing would export it). Pending spans are
+ * flushed when the layer's scope closes.
  */
 export const tracingLayerFrom = (settings: TracingSettings): Layer.Layer<never> =>
   Option.match(settings.tracesUrl, {
-    onNone: () => Layer.empty,
+    onNone: () => tracingDisabled,
     onSome: (url) =>
       Layer.discard(
         NodeSdk.layer(() => ({
