@@ -101,7 +101,7 @@ export const makeDiagnosis = (options: {
             (e) => fromAnalyzers(`The LLM was unavailable (${e.message})`, e.usage)
           )
         )
-      }).pipe(Effect.withSpan("DiagnosisAgent.investigate"))
+      }).pipe(Effect.withSpan("DiagnosisAgent.investigate", { captureStackTrace: false }))
   })
 
 const entitiesJson = (t: TriageResult): Record<string, unknown> => {

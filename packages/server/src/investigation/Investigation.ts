@@ -144,7 +144,7 @@ export const makeInvestigationAttempts = Effect.gen(function* () {
       Effect.catchTag("IncidentNotFound", (e) =>
         Effect.as(Effect.logError("incident vanished during investigation", e.message), superseded)
       ),
-      Effect.withSpan("Investigation.attempt", { attributes: { incident_id: id } })
+      Effect.withSpan("Investigation.attempt", { attributes: { incident_id: id }, captureStackTrace: false })
     )
 
   const attempts: InvestigationAttempts = { run, abandon, publishStatus }

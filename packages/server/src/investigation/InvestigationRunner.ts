@@ -81,7 +81,7 @@ const make = Effect.gen(function* () {
           yield* attempts.publishStatus(id, "pending")
         }).pipe(Effect.catchAllCause((cause) => Effect.logError("could not re-queue incident", cause)))
       ),
-      Effect.withSpan("InvestigationRunner.investigate", { attributes: { incident_id: id } })
+      Effect.withSpan("InvestigationRunner.investigate", { attributes: { incident_id: id }, captureStackTrace: false })
     )
 
   /** Queues an investigation: runs `before` (the creation snapshot), waits for a permit, then investigates. */

@@ -122,7 +122,10 @@ const make = Effect.gen(function* () {
       Effect.timeout("30 seconds"),
       Effect.catchAllCause((cause) => Effect.logWarning("evidence snapshot at creation failed", cause)),
       Effect.annotateLogs({ incident_id: incident.id }),
-      Effect.withSpan("CreationSnapshot.capture", { attributes: { incident_id: incident.id } })
+      Effect.withSpan("CreationSnapshot.capture", {
+        attributes: { incident_id: incident.id },
+        captureStackTrace: false
+      })
     )
 
   return { capture }
