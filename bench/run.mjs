@@ -20,7 +20,7 @@ const quick = args.quick === true
 const only =
   args.only !== undefined
     ? String(args.only).split(",")
-    : ["api", "profile", "orchestration", "orchestration-profile", "cli"]
+    : ["api", "profile", "orchestration", "orchestration-profile", "replicas", "cli"]
 
 /** Runs a node script, streaming its output; resolves with { code, stdout }. */
 const run = (argv, { capture = false } = {}) =>
@@ -71,6 +71,12 @@ if (!args["report-only"]) {
     const r = await run(["bench/orchestration/run.mjs", "--n", "50", "--latency", "0", "--cpu-prof"])
     steps["orchestration-profile"] =
       r.code === 0 ? { ok: true } : { ok: false, reason: `bench/orchestration/run.mjs --cpu-prof exited ${r.code}` }
+  }
+  if (only.includes("replicas")) {
+    // tsx: the script takes the throwaway PostgreSQL cluster from the test kit's TypeScript source
+    const r = await run(["--import", "tsx", "bench/orchestration/replicas.mjs", ...flag])
+    steps.replicas =
+      r.code === 0 ? { ok: true } : { ok: false, reason: `bench/orchestration/replicas.mjs exited ${r.code}` }
   }
   if (only.includes("cli")) {
     const runs = quick ? 5 : 20

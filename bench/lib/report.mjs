@@ -100,6 +100,7 @@ export const writeReport = async ({ steps = {} } = {}) => {
   const orch = readResult("orchestration")
   const prof = readResult("profile")
   const cli = readResult("cli-startup")
+  const replicas = readResult("replicas")
   const reference = (dir) => ({
     api: readReference(dir, "api"),
     orch: readReference(dir, "orchestration"),
@@ -388,6 +389,32 @@ export const writeReport = async ({ steps = {} } = {}) => {
     md.push("")
   }
 
+  // ---------------------------------------------------------------- replicas
+  md.push("## Several replicas on one PostgreSQL (`bench/orchestration/replicas.mjs`)")
+  md.push("")
+  if (replicas === undefined) md.push("_Not run._")
+  else if (replicas.skipped !== undefined) md.push(`_Skipped: ${replicas.skipped}_`)
+  else {
+    md.push(
+      `N=${replicas.n} investigations filed round-robin over R replicas (real server processes, \`DATABASE_URL\` to a ` +
+        `throwaway PostgreSQL on loopback), ${replicas.slots} investigation slots per replica, ${replicas.toolRounds} ` +
+        `tool rounds, the test MCP server over stdio. Load average at start ${fmt(replicas.loadAtStart, 2)}. All ` +
+        "replicas share this machine's 2 CPUs: with a slow LLM (200 ms) extra replicas add slots and throughput; with " +
+        "a 0 ms LLM the run is CPU-bound and more processes cannot help."
+    )
+    md.push("")
+    md.push("| LLM latency | Replicas | Investigations/s | Makespan | Completed | Throughput vs 1 replica |")
+    md.push("| --- | --- | --- | --- | --- | --- |")
+    for (const r of replicas.runs) {
+      const one = replicas.runs.find((o) => o.latencyMs === r.latencyMs && o.replicas === 1)
+      md.push(
+        `| ${r.latencyMs} ms | ${r.replicas} | ${fmt(r.perSecond, 1)} | ${fmt(r.makespanMs)} ms | ${r.completed}/${r.n} | ` +
+          `${r.replicas === 1 ? "1.00x" : fmtRatio(one === undefined ? NaN : r.perSecond / one.perSecond)} |`
+      )
+    }
+    md.push("")
+  }
+
   // ---------------------------------------------------------------- CLI
   md.push("## CLI start-up (`bench/cli-startup`)")
   md.push("")
@@ -605,7 +632,7 @@ about 20 are now the middleware and the log line, about 110 the store and about 
 - **POST's background investigation** (\`investigation/\`, \`triage/\`; for the lead): with no LLM and no Kubernetes MCP
   server every POST still starts an investigation that runs three more statements (running, a note step, failed) and fails. In the POST profile,
   \`addSpanStackTrace\` and \`BaseEffectError\` are the spans of \`InvestigationRunner.investigate\`, \`Investigation.attempt\`,
-  \`DiagnosisAgent.investigate\` and \`CreationSnapshot.capture\` capturing a stack trace each (pass
+  \`DiagnosisAgent.investigate\` and \`CreationSnapshot.capture\` capturing a stack trace each (fixed after this run:
   \`captureStackTrace: false\`) and a \`TriageUnavailable\`/\`AgentError\` built per incident; deciding "nothing to investigate
   with" once at start-up (and not queuing an investigation at all in that case) would take most of it off POST.
 - **Running from TypeScript** (\`runtime\`/packaging, for the lead): the server runs through \`tsx\`, whose source-map
@@ -655,7 +682,7 @@ const ORCHESTRATION_FINDINGS = `### What was changed (issue #10), orchestration 
   with \`JSON.stringify\` of already-validated data, are the next steps there.
 - **Running from TypeScript**: \`node:source_map\` is ours only because the server runs through \`tsx\` (every formatted
   \`Error\` stack is source-mapped); a compiled build would drop it (runtime/packaging, for the lead).
-- **Runner and agent** (\`investigation/\`, for the lead): the investigation's spans still capture a stack trace each;
+- **Runner and agent** (\`investigation/\`, for the lead): the investigation's spans captured a stack trace each in this run (since fixed: no stack capture);
   \`InvestigationRunner\`/\`Investigation\` run \`Effect.annotateLogs\`/\`annotateSpans\` scopes per investigation (≈ 25
   runtime steps each) — cheap per investigation, not per step. The remaining per-step Effect cost is the graph node's
   \`Runtime.runPromise\` (a fiber per node) plus the store's effects.
