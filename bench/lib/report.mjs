@@ -400,7 +400,9 @@ export const writeReport = async ({ steps = {} } = {}) => {
         `throwaway PostgreSQL on loopback), ${replicas.slots} investigation slots per replica, ${replicas.toolRounds} ` +
         `tool rounds, the test MCP server over stdio. Load average at start ${fmt(replicas.loadAtStart, 2)}. All ` +
         "replicas share this machine's 2 CPUs: with a slow LLM (200 ms) extra replicas add slots and throughput; with " +
-        "a 0 ms LLM the run is CPU-bound and more processes cannot help."
+        "a 0 ms LLM the run is CPU-bound and more processes cannot help. At 200 ms one replica is bound by its slots; " +
+        "three replicas have three times the slots, and the two CPUs (shared by three servers with their MCP servers, " +
+        "PostgreSQL and the mock LLM) become the limit before the slots do, which is why the gain is below 3x here."
     )
     md.push("")
     md.push("| LLM latency | Replicas | Investigations/s | Makespan | Completed | Throughput vs 1 replica |")
