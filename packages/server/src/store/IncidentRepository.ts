@@ -186,6 +186,23 @@ export const isTerminal = (status: IncidentStatus): boolean => status === "compl
 /** Encodes a list position as an opaque cursor. */
 export const encodeCursor = (seq: number): string => Buffer.from(`v1:${seq}`, "utf8").toString("base64url")
 
+/**
+ * One page of a newest-first list, from the rows after the cursor in order (at least `limit + 1` of them when there
+ * are more: the extra row only tells that a next page exists).
+ */
+export const pageOf = <R extends { readonly seq: number }>(
+  rows: ReadonlyArray<R>,
+  limit: number,
+  toItem: (row: R) => IncidentSummary
+): IncidentPage => {
+  const page = rows.slice(0, limit)
+  const last = page[page.length - 1]
+  return new IncidentPage({
+    items: page.map(toItem),
+    next_cursor: rows.length > limit && last !== undefined ? encodeCursor(last.seq) : null
+  })
+}
+
 /** Decodes a cursor made by `encodeCursor`. */
 export const decodeCursor = (cursor: string): Effect.Effect<number, ValidationError> => {
   const text = Buffer.from(cursor, "base64url").toString("utf8")
@@ -326,12 +343,7 @@ export const makeMemoryRepository = Effect.sync((): IncidentRepositoryShape => {
         const rows = [...records.values()]
           .filter((r) => r.seq < before && (query.status === undefined || r.incident.status === query.status))
           .sort((a, b) => b.seq - a.seq)
-        const page = rows.slice(0, query.limit)
-        const last = page[page.length - 1]
-        return new IncidentPage({
-          items: page.map((r) => toSummary(r.incident)),
-          next_cursor: rows.length > query.limit && last !== undefined ? encodeCursor(last.seq) : null
-        })
+        return pageOf(rows, query.limit, (r) => toSummary(r.incident))
       }),
     markRunning: (id) =>
       Effect.map(find(id), (r) => {

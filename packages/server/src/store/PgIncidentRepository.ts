@@ -21,27 +21,19 @@
  */
 import { Migrator, SqlClient, SqlError } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
-import {
-  Incident,
-  IncidentNotFound,
-  IncidentPage,
-  IncidentStatus,
-  InvestigationStep,
-  JsonObject,
-  LlmUsage
-} from "@sre/schema"
+import { Incident, IncidentNotFound, IncidentStatus, InvestigationStep, JsonObject, LlmUsage } from "@sre/schema"
 import { Config, type ConfigError, Data, Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
 import {
   type AlertGroupLink,
   AlertGroupTaken,
   type AttemptFence,
   decodeCursor,
-  encodeCursor,
   IncidentRepository,
   type IncidentRepositoryShape,
   isReusable,
   type NewIncident,
   nowIso,
+  pageOf,
   pendingIncident
 } from "./IncidentRepository.js"
 import {
@@ -461,12 +453,7 @@ const make = Effect.gen(function* () {
             i.conclusion -> 'confidence_score' AS confidence_score
             FROM incidents i WHERE ${status}i.seq < ${before}
             ORDER BY i.seq DESC LIMIT ${query.limit + 1}`.pipe(Effect.flatMap(decodeSummaryRows), Effect.orDie)
-        const page = rows.slice(0, query.limit)
-        const last = page[page.length - 1]
-        return new IncidentPage({
-          items: page.map(summaryFromColumns),
-          next_cursor: rows.length > query.limit && last !== undefined ? encodeCursor(last.seq) : null
-        })
+        return pageOf(rows, query.limit, summaryFromColumns)
       }),
     // one statement; a terminal incident is left as it is and its attempt count returned
     markRunning: (id) =>

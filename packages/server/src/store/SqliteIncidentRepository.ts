@@ -12,15 +12,7 @@ import { FileSystem, Path } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
 import { SqliteClient, SqliteMigrator } from "@effect/sql-sqlite-node"
-import {
-  Incident,
-  IncidentNotFound,
-  IncidentPage,
-  IncidentStatus,
-  InvestigationStep,
-  JsonObject,
-  LlmUsage
-} from "@sre/schema"
+import { Incident, IncidentNotFound, IncidentStatus, InvestigationStep, JsonObject, LlmUsage } from "@sre/schema"
 import { Effect, Layer, Option, Schema } from "effect"
 import { AppConfig } from "../config/AppConfig.js"
 import {
@@ -28,12 +20,12 @@ import {
   AlertGroupTaken,
   type AttemptFence,
   decodeCursor,
-  encodeCursor,
   IncidentRepository,
   type IncidentRepositoryShape,
   isReusable,
   type NewIncident,
   nowIso,
+  pageOf,
   pendingIncident
 } from "./IncidentRepository.js"
 import {
@@ -231,12 +223,7 @@ const make = Effect.gen(function* () {
             json_extract(conclusion, '$.confidence_score') AS confidence_score
             FROM incidents WHERE ${query.status !== undefined ? sql`status = ${query.status} AND ` : sql``}seq < ${before}
             ORDER BY seq DESC LIMIT ${query.limit + 1}`.pipe(Effect.flatMap(decodeSummaryRows), Effect.orDie)
-        const page = rows.slice(0, query.limit)
-        const last = page[page.length - 1]
-        return new IncidentPage({
-          items: page.map(summaryFromColumns),
-          next_cursor: rows.length > query.limit && last !== undefined ? encodeCursor(last.seq) : null
-        })
+        return pageOf(rows, query.limit, summaryFromColumns)
       }),
     // one statement; a terminal incident is left as it is and its attempt count returned
     markRunning: (id) =>
