@@ -85,15 +85,9 @@ const make = (options: DistributedRunnerOptions) =>
         Effect.onInterrupt(() =>
           Effect.gen(function* () {
             yield* Effect.logWarning("investigation interrupted; handed back to the queue")
-            yield* repo.requeue(job.id).pipe(Effect.ignore)
-            yield* repo
-              .appendStep(job.id, {
-                kind: "note",
-                started_at: new Date().toISOString(),
-                reasoning: "The replica running this investigation stopped; another replica restarts it."
-              })
+            yield* attempts
+              .putBack(job.id, "The replica running this investigation stopped; another replica restarts it.")
               .pipe(Effect.ignore)
-            yield* attempts.publishStatus(job.id, "pending")
             yield* jobs.release(job.id, "replica stopped")
           }).pipe(Effect.catchAllCause((cause) => Effect.logError("could not hand the job back", cause)))
         ),

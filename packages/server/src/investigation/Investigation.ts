@@ -5,11 +5,11 @@
  * the investigation timeout and stores its result, fenced by the attempt number so that an attempt that lost its
  * lease can never overwrite the result of the attempt that replaced it.
  */
-import type { Incident } from "@sre/schema"
+import type { Incident, IncidentNotFound } from "@sre/schema"
 import { Cause, Duration, Effect, Exit, Option } from "effect"
 import { AppConfig } from "../config/AppConfig.js"
 import { recordInvestigation } from "../observability/metrics.js"
-import { IncidentRepository, isTerminal } from "../store/IncidentRepository.js"
+import { IncidentRepository, isTerminal, nowIso } from "../store/IncidentRepository.js"
 import { Agent, type InvestigationContext } from "./Agent.js"
 import { IncidentEvents } from "./IncidentEvents.js"
 
@@ -41,6 +41,11 @@ export interface InvestigationAttempts {
   readonly abandon: (id: string, attempts: number) => Effect.Effect<void>
   /** Publishes a status change on the event bus. */
   readonly publishStatus: (id: string, status: Incident["status"]) => Effect.Effect<void>
+  /**
+   * Puts an interrupted attempt's incident back to `pending` with a note saying what happens next (for the runner's
+   * shutdown path), and announces it.
+   */
+  readonly putBack: (id: string, note: string) => Effect.Effect<void, IncidentNotFound>
 }
 
 /** Builds the attempt operations from the services in context. */
@@ -147,6 +152,13 @@ export const makeInvestigationAttempts = Effect.gen(function* () {
       Effect.withSpan("Investigation.attempt", { attributes: { incident_id: id }, captureStackTrace: false })
     )
 
-  const attempts: InvestigationAttempts = { run, abandon, publishStatus }
+  const putBack = (id: string, note: string) =>
+    Effect.gen(function* () {
+      yield* repo.requeue(id)
+      yield* repo.appendStep(id, { kind: "note", started_at: nowIso(), reasoning: note })
+      yield* publishStatus(id, "pending")
+    })
+
+  const attempts: InvestigationAttempts = { run, abandon, publishStatus, putBack }
   return attempts
 })

@@ -72,13 +72,10 @@ const make = Effect.gen(function* () {
       Effect.onInterrupt(() =>
         Effect.gen(function* () {
           yield* Effect.logWarning("investigation interrupted; re-queued for the next start")
-          yield* repo.requeue(id)
-          yield* repo.appendStep(id, {
-            kind: "note",
-            started_at: new Date().toISOString(),
-            reasoning: "The server stopped before this investigation finished; it will be restarted on the next start."
-          })
-          yield* attempts.publishStatus(id, "pending")
+          yield* attempts.putBack(
+            id,
+            "The server stopped before this investigation finished; it will be restarted on the next start."
+          )
         }).pipe(Effect.catchAllCause((cause) => Effect.logError("could not re-queue incident", cause)))
       ),
       Effect.withSpan("InvestigationRunner.investigate", { attributes: { incident_id: id }, captureStackTrace: false })
