@@ -27,6 +27,17 @@ const SCRUBBED = [
   "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
 ]
 
+/** The child's handle with `fields`, whose `stop()` also deletes the child's temporary directory. */
+const removingDirOnStop = (handle, dir, fields) => ({
+  ...handle,
+  ...fields,
+  stop: async () => {
+    const r = await handle.stop()
+    rmSync(dir, { recursive: true, force: true })
+    return r
+  }
+})
+
 /**
  * The real server from `packages/server/src/main.ts`. Logging at info (one JSON line per request) goes to
  * `logFile` (default /dev/null). `mcpConfig` is YAML text (default: no MCP servers); `env` overrides everything.
@@ -72,17 +83,7 @@ export const startRealServer = async ({
     await handle.stop()
     throw new Error(`real server did not start: ${e.message}\n${err}`)
   }
-  return {
-    ...handle,
-    url,
-    dir,
-    dbPath: join(dir, "incidents.db"),
-    stop: async () => {
-      const r = await handle.stop()
-      rmSync(dir, { recursive: true, force: true })
-      return r
-    }
-  }
+  return removingDirOnStop(handle, dir, { url, dir, dbPath: join(dir, "incidents.db") })
 }
 
 /** The bare node:http + better-sqlite3 server (`bench/api/bare-server.mjs`). */
@@ -94,16 +95,7 @@ export const startBareServer = async () => {
   })
   const url = `http://127.0.0.1:${port}`
   await waitHttpOk(`${url}/health`, 30_000, handle.child)
-  return {
-    ...handle,
-    url,
-    dbPath: join(dir, "bare.db"),
-    stop: async () => {
-      const r = await handle.stop()
-      rmSync(dir, { recursive: true, force: true })
-      return r
-    }
-  }
+  return removingDirOnStop(handle, dir, { url, dbPath: join(dir, "bare.db") })
 }
 
 /**
@@ -125,16 +117,7 @@ export const startHttpApiFloorServer = async () => {
     await handle.stop()
     throw new Error(`HttpApi floor server did not start: ${e.message}\n${out}`)
   }
-  return {
-    ...handle,
-    url,
-    dbPath: undefined,
-    stop: async () => {
-      const r = await handle.stop()
-      rmSync(dir, { recursive: true, force: true })
-      return r
-    }
-  }
+  return removingDirOnStop(handle, dir, { url, dbPath: undefined })
 }
 
 const DEBIAN_PYTHON = "/usr/bin/python3"
@@ -182,16 +165,7 @@ export const startFastapiServer = async () => {
   )
   const url = `http://127.0.0.1:${port}`
   await waitHttpOk(`${url}/health`, 30_000, handle.child)
-  return {
-    ...handle,
-    url,
-    dbPath: join(dir, "fastapi.db"),
-    stop: async () => {
-      const r = await handle.stop()
-      rmSync(dir, { recursive: true, force: true })
-      return r
-    }
-  }
+  return removingDirOnStop(handle, dir, { url, dbPath: join(dir, "fastapi.db") })
 }
 
 /** The test kit's mock LLM as a child process (`--auto-rounds`, `--latency-ms`); returns its base URL (…/v1). */
@@ -222,16 +196,7 @@ export const startMockLlmProcess = async ({ toolRounds = 5, latencyMs = 0 } = {}
     else if (Date.now() > deadline) throw new Error("mock LLM did not start")
     else await sleep(100)
   }
-  return {
-    ...handle,
-    url,
-    dbPath: undefined,
-    stop: async () => {
-      const r = await handle.stop()
-      rmSync(dir, { recursive: true, force: true })
-      return r
-    }
-  }
+  return removingDirOnStop(handle, dir, { url, dbPath: undefined })
 }
 
 /** An mcp_config.yaml with the test MCP server over stdio as the only server. */
